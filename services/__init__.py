@@ -1,0 +1,1 @@
+"""The three LLM Observatory processes: collector, storage and api."""

@@ -1,0 +1,1 @@
+"""The collector: OTLP receivers, LLM processors and the hand-off to storage."""

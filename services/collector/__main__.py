@@ -1,0 +1,81 @@
+"""Entry point: `python -m services.collector` runs the OTLP receivers until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from contextlib import AsyncExitStack
+
+import redis.asyncio as redis
+
+from services.collector.config import CollectorConfig, load_config
+from services.collector.export import StreamExporter
+from services.collector.metrics import CollectorMetrics
+from services.collector.otlp_grpc import TraceService, build_server
+from services.collector.otlp_http import build_app
+from services.collector.pipeline import Pipeline, build_pipeline
+from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
+from services.collector.projects import ProjectResolver
+from services.collector.receive import Receiver
+from shared.errors import ConfigError
+from shared.log import configure_logging
+from shared.metrics_http import build_metrics_app, start_site
+
+log = logging.getLogger("services.collector")
+
+_GRACE_SECONDS = 5.0
+
+
+async def serve(config: CollectorConfig) -> None:
+    """Run both receivers and the metrics endpoint until SIGINT or SIGTERM."""
+    metrics = CollectorMetrics()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with AsyncExitStack() as stack:
+        client = redis.Redis.from_url(config.redis_url)
+        stack.push_async_callback(client.aclose)
+        exporter = StreamExporter(client, config.stream, config.max_stream_entries)
+        pipeline = Pipeline(build_pipeline(DEFAULT_STEPS, REGISTRY), metrics)
+        receiver = Receiver(pipeline, exporter, metrics)
+        projects = ProjectResolver(config.default_project)
+        grpc_server, _ = build_server(
+            TraceService(receiver, projects, metrics), config.host, config.grpc_port,
+            config.max_request_bytes,
+        )  # fmt: skip
+        await grpc_server.start()
+        stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
+        http_app = build_app(receiver, projects, metrics, config.max_request_bytes)
+        http_runner = await start_site(http_app, config.host, config.http_port)
+        stack.push_async_callback(http_runner.cleanup)
+        metrics_runner = await start_site(
+            build_metrics_app(metrics.registry), config.host, config.metrics_port
+        )
+        stack.push_async_callback(metrics_runner.cleanup)
+        log.info(
+            "collector started",
+            extra={"grpc_port": config.grpc_port, "http_port": config.http_port,
+                   "metrics_port": config.metrics_port},
+        )  # fmt: skip
+        await stop.wait()
+        log.info("collector stopping")
+
+
+def main() -> int:
+    """Load the config once, then serve."""
+    try:
+        config = load_config(os.environ)
+    except ConfigError as exc:
+        print(f"collector: {exc}", file=sys.stderr)
+        return 2
+    configure_logging("collector", config.log_level)
+    asyncio.run(serve(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""The collector's settings, read once from the environment at startup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shared.config import EnvReader
+from shared.handoff import DEFAULT_STREAM
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorConfig:
+    """Everything the collector reads from its environment."""
+
+    redis_url: str = field(repr=False)
+    host: str = "0.0.0.0"
+    grpc_port: int = 4317
+    http_port: int = 4318
+    metrics_port: int = 9091
+    stream: str = DEFAULT_STREAM
+    max_stream_entries: int = 20000
+    max_request_bytes: int = 16 * 1024 * 1024
+    pipeline_file: str = ""
+    dev_mode: bool = False
+    default_project: str = "default"
+    log_level: str = "INFO"
+
+
+def load_config(environ: Mapping[str, str]) -> CollectorConfig:
+    """Build the config from the environment; raise ConfigError naming every bad variable."""
+    env = EnvReader(environ)
+    config = CollectorConfig(
+        redis_url=env.text("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        host=env.text("COLLECTOR_HOST", "0.0.0.0"),
+        grpc_port=env.integer("COLLECTOR_GRPC_PORT", 4317, maximum=65535),
+        http_port=env.integer("COLLECTOR_HTTP_PORT", 4318, maximum=65535),
+        metrics_port=env.integer("COLLECTOR_METRICS_PORT", 9091, maximum=65535),
+        stream=env.text("HANDOFF_STREAM", DEFAULT_STREAM),
+        max_stream_entries=env.integer("HANDOFF_MAX_ENTRIES", 20000, minimum=1),
+        max_request_bytes=env.integer(
+            "COLLECTOR_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024
+        ),
+        pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
+        dev_mode=env.flag("LLMOBS_DEV_MODE", False),
+        default_project=env.text("LLMOBS_DEFAULT_PROJECT", "default"),
+        log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    )
+    env.check()
+    return config

@@ -1,0 +1,47 @@
+"""The hand-off to storage: one Redis Stream entry per accepted batch, refused when full."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from shared.errors import ThrottledError, UnavailableError
+from shared.handoff import encode_spans
+from shared.span import Span
+
+# Check the bound and append in one atomic step, so concurrent collectors cannot overshoot it
+# by more than one entry each. Returns false when the stream is full.
+_BOUNDED_XADD = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+"""
+
+
+class StreamExporter:
+    """Appends batches to the hand-off stream; success means Redis holds the batch."""
+
+    def __init__(self, client: redis.Redis, stream: str, max_entries: int) -> None:
+        self._client = client
+        self._stream = stream
+        self._max_entries = max_entries
+        self._script = client.register_script(_BOUNDED_XADD)
+
+    async def hand_off(self, project_id: str, spans: Sequence[Span]) -> bytes:
+        """Queue the spans; raise ThrottledError when full, UnavailableError when Redis is down."""
+        fields = encode_spans(project_id, spans)
+        args: list[bytes | int] = [self._max_entries]
+        for key, value in fields.items():
+            args.extend((key, value))
+        try:
+            entry_id = await self._script(keys=[self._stream], args=args)
+        except (RedisError, OSError) as exc:
+            raise UnavailableError("the hand-off queue is unavailable", 5) from exc
+        if not entry_id:
+            raise ThrottledError("the hand-off queue is full; retry later", 2)
+        return bytes(entry_id)
+
+    async def backlog(self) -> int:
+        """Entries waiting in the stream."""
+        return int(await self._client.xlen(self._stream))

@@ -1,0 +1,55 @@
+"""Prometheus metrics of the collector (`collector_*`), on a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.process_collector import ProcessCollector
+
+
+class CollectorMetrics:
+    """Receive, pipeline and hand-off metrics; labels are bounded enums, never ids."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        r = self.registry
+        self.spans_received = Counter(
+            "collector_spans_received_total", "Spans received, before validation.",
+            ["signal", "transport"], registry=r,
+        )  # fmt: skip
+        self.spans_processed = Counter(
+            "collector_spans_processed_total", "Records accepted and handed to storage.",
+            ["signal", "transport"], registry=r,
+        )  # fmt: skip
+        self.spans_dropped = Counter(
+            "collector_spans_dropped_total", "Records rejected or refused, by reason.",
+            ["signal", "transport", "reason"], registry=r,
+        )  # fmt: skip
+        self.requests = Counter(
+            "collector_requests_total", "Export requests by outcome.",
+            ["signal", "transport", "outcome"], registry=r,
+        )  # fmt: skip
+        self.request_duration = Histogram(
+            "collector_request_duration_seconds", "Time to answer an export request.",
+            ["signal", "transport"], registry=r,
+        )  # fmt: skip
+        self.handoff_entries = Gauge(
+            "collector_handoff_stream_length", "Entries waiting in the hand-off stream.",
+            registry=r,
+        )  # fmt: skip
+        self.step_spans_in = Counter(
+            "collector_processor_spans_in_total", "Spans entering a pipeline step.", ["step"],
+            registry=r,
+        )  # fmt: skip
+        self.step_spans_out = Counter(
+            "collector_processor_spans_out_total", "Spans leaving a pipeline step.", ["step"],
+            registry=r,
+        )  # fmt: skip
+        self.step_errors = Counter(
+            "collector_processor_errors_total", "Batches a pipeline step failed on.", ["step"],
+            registry=r,
+        )  # fmt: skip
+        self.step_duration = Histogram(
+            "collector_processor_duration_seconds", "Time a step takes per batch.", ["step"],
+            registry=r,
+        )  # fmt: skip

@@ -1,0 +1,108 @@
+"""OTLP/gRPC receiver (TraceService on 4317), translating the receive core's errors to codes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import NoReturn
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from services.collector.metrics import CollectorMetrics
+from services.collector.projects import ProjectResolver
+from services.collector.receive import SIGNAL_TRACES, Receiver
+from shared.errors import (
+    BadInputError,
+    ObservatoryError,
+    PayloadTooLargeError,
+    ProcessingError,
+    RetryableError,
+    ThrottledError,
+    UnauthenticatedError,
+)
+
+log = logging.getLogger(__name__)
+TRANSPORT = "grpc"
+
+
+def grpc_status(error: ObservatoryError) -> tuple[grpc.StatusCode, int]:
+    """The gRPC status for an error kind (OTLP spec: retryable codes carry RetryInfo)."""
+    if isinstance(error, ThrottledError | PayloadTooLargeError):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, code_pb2.RESOURCE_EXHAUSTED
+    if isinstance(error, RetryableError):
+        return grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE
+    if isinstance(error, UnauthenticatedError):
+        return grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED
+    if isinstance(error, BadInputError):
+        return grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT
+    if isinstance(error, ProcessingError):
+        return grpc.StatusCode.INTERNAL, code_pb2.INTERNAL
+    return grpc.StatusCode.INTERNAL, code_pb2.INTERNAL
+
+
+async def abort_with(context: grpc.aio.ServicerContext, error: ObservatoryError) -> NoReturn:
+    """Abort the call with the mapped status, a message, and RetryInfo when retryable."""
+    code, rpc_code = grpc_status(error)
+    if isinstance(error, RetryableError):
+        status = status_pb2.Status(code=rpc_code, message=str(error))
+        status.details.add().Pack(
+            error_details_pb2.RetryInfo(retry_delay=Duration(seconds=error.retry_after_seconds))
+        )
+        context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+    await context.abort(code, str(error))
+    raise AssertionError("grpc.aio context.abort returned")
+
+
+class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+    """`opentelemetry.proto.collector.trace.v1.TraceService/Export`."""
+
+    def __init__(
+        self, receiver: Receiver, projects: ProjectResolver, metrics: CollectorMetrics
+    ) -> None:
+        self._receiver = receiver
+        self._projects = projects
+        self._metrics = metrics
+
+    async def Export(
+        self,
+        request: trace_service_pb2.ExportTraceServiceRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
+        """Accept spans; answer success only once they are queued."""
+        started = time.perf_counter()
+        outcome_label = "ok"
+        try:
+            metadata = {key: value for key, value in context.invocation_metadata() or ()}
+            project_id = await self._projects.resolve(metadata)
+            outcome = await self._receiver.export_traces(request, project_id, TRANSPORT)
+        except ObservatoryError as exc:
+            outcome_label = type(exc).__name__
+            await abort_with(context, exc)
+        finally:
+            self._metrics.requests.labels(SIGNAL_TRACES, TRANSPORT, outcome_label).inc()
+            self._metrics.request_duration.labels(SIGNAL_TRACES, TRANSPORT).observe(
+                time.perf_counter() - started
+            )
+        response = trace_service_pb2.ExportTraceServiceResponse()
+        if outcome.rejected:
+            response.partial_success.rejected_spans = outcome.rejected
+            response.partial_success.error_message = outcome.message
+        return response
+
+
+def build_server(
+    service: TraceService, host: str, port: int, max_request_bytes: int
+) -> tuple[grpc.aio.Server, int]:
+    """A grpc.aio server with the trace service bound; returns it with the bound port."""
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", max_request_bytes),
+            ("grpc.max_send_message_length", 4 * 1024 * 1024),
+        ]
+    )
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(service, server)  # type: ignore[no-untyped-call]
+    bound = server.add_insecure_port(f"{host}:{port}")
+    return server, bound

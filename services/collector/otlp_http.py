@@ -1,0 +1,169 @@
+"""OTLP/HTTP receiver (POST /v1/traces on 4318): bodies, encodings, limits and status codes."""
+
+from __future__ import annotations
+
+import time
+import zlib
+
+from aiohttp import web
+from google.protobuf.message import DecodeError
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from services.collector.metrics import CollectorMetrics
+from services.collector.projects import ProjectResolver
+from services.collector.receive import SIGNAL_TRACES, Receiver
+from shared.errors import (
+    BadInputError,
+    ObservatoryError,
+    PayloadTooLargeError,
+    ProcessingError,
+    RetryableError,
+    ThrottledError,
+    UnauthenticatedError,
+    UnsupportedMediaTypeError,
+)
+
+TRANSPORT = "http"
+PROTOBUF = "application/x-protobuf"
+RECEIVER_KEY = web.AppKey("receiver", Receiver)
+PROJECTS_KEY = web.AppKey("projects", ProjectResolver)
+METRICS_KEY = web.AppKey("metrics", CollectorMetrics)
+MAX_BYTES_KEY = web.AppKey("max_request_bytes", int)
+
+
+def http_status(error: ObservatoryError) -> int:
+    """The HTTP status for an error kind (OTLP/HTTP spec: 429/503 retryable, 4xx final)."""
+    if isinstance(error, PayloadTooLargeError):
+        return 413
+    if isinstance(error, UnsupportedMediaTypeError):
+        return 415
+    if isinstance(error, BadInputError):
+        return 400
+    if isinstance(error, UnauthenticatedError):
+        return 401
+    if isinstance(error, ThrottledError):
+        return 429
+    if isinstance(error, RetryableError):
+        return 503
+    if isinstance(error, ProcessingError):
+        return 500
+    return 500
+
+
+def error_response(error: ObservatoryError, content_type: str) -> web.Response:
+    """A `google.rpc.Status` body in the request's encoding, plus Retry-After when retryable."""
+    status = http_status(error)
+    headers = {}
+    if isinstance(error, RetryableError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    message = status_pb2.Status(code=status, message=str(error))
+    if content_type == PROTOBUF:
+        return web.Response(
+            status=status, body=message.SerializeToString(), content_type=PROTOBUF,
+            headers=headers,
+        )  # fmt: skip
+    return web.json_response(
+        {"code": status, "message": str(error)}, status=status, headers=headers
+    )
+
+
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """Read and decompress the body, enforcing the limit on both sizes (no gzip bombs)."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLargeError(f"request body exceeds the limit of {max_bytes} bytes")
+    raw = bytearray()
+    async for chunk in request.content.iter_chunked(65536):
+        raw.extend(chunk)
+        if len(raw) > max_bytes:
+            raise PayloadTooLargeError(f"request body exceeds the limit of {max_bytes} bytes")
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    return decompress(bytes(raw), encoding, max_bytes)
+
+
+def decompress(body: bytes, encoding: str, max_bytes: int) -> bytes:
+    """Decompress `body` by its Content-Encoding, never past `max_bytes` of output."""
+    if encoding in ("", "identity"):
+        return body
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        try:
+            out = inflater.decompress(body, max_bytes + 1)
+        except zlib.error as exc:
+            raise BadInputError(f"body is not valid {encoding}: {exc}") from exc
+        if len(out) > max_bytes or inflater.unconsumed_tail:
+            raise PayloadTooLargeError(f"decompressed body exceeds the limit of {max_bytes} bytes")
+        if not inflater.eof:
+            raise BadInputError(f"body is truncated {encoding} data")
+        return out
+    raise UnsupportedMediaTypeError(
+        f"Content-Encoding {encoding!r} is not supported (use gzip, deflate or identity)"
+    )
+
+
+def parse_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
+    """Parse an ExportTraceServiceRequest from the body in its content type."""
+    if content_type != PROTOBUF:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type {content_type or '(none)'!r} is not supported; use {PROTOBUF}"
+        )
+    if not body:
+        raise BadInputError("request body is empty; expected an ExportTraceServiceRequest")
+    request = ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except DecodeError as exc:
+        raise BadInputError(
+            f"body is not a valid ExportTraceServiceRequest protobuf: {exc}"
+        ) from exc
+    return request
+
+
+async def export_traces(request: web.Request) -> web.Response:
+    """POST /v1/traces."""
+    app = request.app
+    metrics = app[METRICS_KEY]
+    started = time.perf_counter()
+    content_type = request.content_type
+    outcome_label = "ok"
+    try:
+        project_id = await app[PROJECTS_KEY].resolve(request.headers)
+        parsed = parse_traces(await read_body(request, app[MAX_BYTES_KEY]), content_type)
+        outcome = await app[RECEIVER_KEY].export_traces(parsed, project_id, TRANSPORT)
+    except ObservatoryError as exc:
+        outcome_label = type(exc).__name__
+        return error_response(exc, content_type)
+    finally:
+        metrics.requests.labels(SIGNAL_TRACES, TRANSPORT, outcome_label).inc()
+        metrics.request_duration.labels(SIGNAL_TRACES, TRANSPORT).observe(
+            time.perf_counter() - started
+        )
+    response = ExportTraceServiceResponse()
+    if outcome.rejected:
+        response.partial_success.rejected_spans = outcome.rejected
+        response.partial_success.error_message = outcome.message
+    return web.Response(body=response.SerializeToString(), content_type=PROTOBUF)
+
+
+async def health(_: web.Request) -> web.Response:
+    """Liveness of the HTTP receiver."""
+    return web.json_response({"status": "ok"})
+
+
+def build_app(
+    receiver: Receiver, projects: ProjectResolver, metrics: CollectorMetrics, max_request_bytes: int
+) -> web.Application:
+    """The OTLP/HTTP application."""
+    # aiohttp's own limit stays above ours so our check answers with a clear 413.
+    app = web.Application(client_max_size=max_request_bytes + 1024)
+    app[RECEIVER_KEY] = receiver
+    app[PROJECTS_KEY] = projects
+    app[METRICS_KEY] = metrics
+    app[MAX_BYTES_KEY] = max_request_bytes
+    app.router.add_post("/v1/traces", export_traces)
+    app.router.add_get("/health", health)
+    return app

@@ -1,0 +1,1 @@
+"""LLM processors, one module per processor; the registry lives in `registry`."""

@@ -1,0 +1,60 @@
+"""The storage service's settings, read once from the environment at startup."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shared.config import EnvReader
+from shared.handoff import DEFAULT_DEAD_LETTER_STREAM, DEFAULT_GROUP, DEFAULT_STREAM
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """Everything the storage service reads from its environment."""
+
+    database_url: str = field(repr=False)
+    redis_url: str = field(repr=False)
+    stream: str = DEFAULT_STREAM
+    dead_letter_stream: str = DEFAULT_DEAD_LETTER_STREAM
+    group: str = DEFAULT_GROUP
+    consumer_name: str = ""
+    max_batch_spans: int = 5000
+    flush_interval_ms: int = 200
+    claim_idle_seconds: int = 30
+    host: str = "0.0.0.0"
+    http_port: int = 8081
+    metrics_port: int = 9093
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 4
+    log_level: str = "INFO"
+    migrate_on_start: bool = True
+
+
+def load_config(environ: Mapping[str, str]) -> StorageConfig:
+    """Build the config from the environment; raise ConfigError naming every bad variable."""
+    env = EnvReader(environ)
+    config = StorageConfig(
+        database_url=env.text(
+            "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/llm_observatory"
+        ),
+        redis_url=env.text("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        stream=env.text("HANDOFF_STREAM", DEFAULT_STREAM),
+        dead_letter_stream=env.text("HANDOFF_DEAD_LETTER_STREAM", DEFAULT_DEAD_LETTER_STREAM),
+        group=env.text("HANDOFF_GROUP", DEFAULT_GROUP),
+        consumer_name=env.text("STORAGE_CONSUMER_NAME", f"{socket.gethostname()}-{os.getpid()}"),
+        max_batch_spans=env.integer("STORAGE_BATCH_MAX_SPANS", 5000, minimum=1),
+        flush_interval_ms=env.integer("STORAGE_FLUSH_INTERVAL_MS", 200, minimum=1),
+        claim_idle_seconds=env.integer("STORAGE_CLAIM_IDLE_SECONDS", 30, minimum=1),
+        host=env.text("STORAGE_HOST", "0.0.0.0"),
+        http_port=env.integer("STORAGE_HTTP_PORT", 8081, maximum=65535),
+        metrics_port=env.integer("STORAGE_METRICS_PORT", 9093, maximum=65535),
+        db_pool_min_size=env.integer("DB_POOL_MIN_SIZE", 1, minimum=1),
+        db_pool_max_size=env.integer("DB_POOL_MAX_SIZE", 4, minimum=1),
+        log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        migrate_on_start=env.flag("STORAGE_MIGRATE_ON_START", True),
+    )
+    env.check()
+    return config

@@ -1,0 +1,165 @@
+"""The storage loop: collect a micro-batch, write it in one transaction, then acknowledge it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+from redis.exceptions import RedisError
+
+from services.storage.batcher import PendingBatch, collect_batch
+from services.storage.config import StorageConfig
+from services.storage.consume import Entry, StreamConsumer
+from services.storage.metrics import StorageMetrics
+from services.storage.rows import span_rows
+from services.storage.writer import write_spans
+from shared.errors import BadInputError
+from shared.handoff import SIGNAL_TRACES, decode_entry
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_SECONDS = 10.0
+
+
+@dataclass(slots=True)
+class IngestState:
+    """What `/stats` and `/health/detailed` report about the loop."""
+
+    batches: int = 0
+    spans_written: int = 0
+    last_batch_spans: int = 0
+    last_error: str | None = None
+    last_error_at: float | None = None
+    started_at: float = field(default_factory=time.time)
+
+
+class Ingestor:
+    """Moves batches from the stream into the database; never acknowledges before commit."""
+
+    def __init__(
+        self,
+        config: StorageConfig,
+        consumer: StreamConsumer,
+        pool: AsyncConnectionPool[Any],
+        metrics: StorageMetrics,
+    ) -> None:
+        self._config = config
+        self._consumer = consumer
+        self._pool = pool
+        self._metrics = metrics
+        self._stopping = asyncio.Event()
+        self._failures = 0
+        self.state = IngestState()
+
+    def stop(self) -> None:
+        """Ask the loop to finish its current batch and return."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Run until stopped: supervision point, so errors are logged, counted and retried."""
+        await self._consumer.ensure_group()
+        next_claim = time.monotonic()
+        while not self._stopping.is_set():
+            try:
+                if time.monotonic() >= next_claim:
+                    await self._claim_stale()
+                    next_claim = time.monotonic() + self._config.claim_idle_seconds / 2
+                batch = await collect_batch(
+                    self._consumer, self._config.max_batch_spans, self._config.flush_interval_ms
+                )
+                if batch.entries:
+                    await self._process(batch)
+                await self._update_lag()
+            except (RedisError, OSError) as exc:
+                await self._back_off("redis", exc)
+            else:
+                self._failures = 0
+
+    async def _claim_stale(self) -> None:
+        entries = await self._consumer.claim_stale(count=256)
+        if entries:
+            self._metrics.claimed.inc(len(entries))
+            log.info("claimed stale entries", extra={"entries": len(entries)})
+            batch = PendingBatch()
+            batch.add(entries)
+            await self._process(batch)
+
+    async def _process(self, batch: PendingBatch) -> None:
+        records: list[dict[str, Any]] = []
+        good: list[bytes] = []
+        for entry in batch.entries:
+            decoded = await self._decode(entry)
+            if decoded is not None:
+                records.extend(decoded)
+                good.append(entry.entry_id)
+        if records and not await self._write_until_committed(records):
+            return  # stopping with the database down: the entries stay pending, redelivered later
+        await self._consumer.acknowledge(good)
+
+    async def _decode(self, entry: Entry) -> list[dict[str, Any]] | None:
+        if entry.fields is None:
+            await self._consumer.acknowledge([entry.entry_id])
+            return None
+        try:
+            batch = decode_entry(entry.fields)
+            if batch.signal != SIGNAL_TRACES.decode():
+                raise BadInputError(f"unknown signal {batch.signal!r}")
+        except BadInputError as exc:
+            log.error("dead-lettered an unreadable entry", extra={"error": str(exc)})
+            self._metrics.dead_letters.inc()
+            await self._consumer.dead_letter(self._config.dead_letter_stream, entry, str(exc))
+            return None
+        return batch.records
+
+    async def _write_until_committed(self, records: list[dict[str, Any]]) -> bool:
+        """Write, retrying transient errors; False only when asked to stop before a commit."""
+        rows = span_rows(records)
+        while not self._stopping.is_set():
+            started = time.perf_counter()
+            try:
+                async with self._pool.connection() as conn:
+                    written = await write_spans(conn, rows)
+            except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
+                await self._back_off("database", exc)
+                continue
+            self._failures = 0
+            self._record_write(records, written, time.perf_counter() - started)
+            return True
+        return False
+
+    def _record_write(self, records: list[dict[str, Any]], written: int, seconds: float) -> None:
+        now_ns = time.time_ns()
+        metrics = self._metrics
+        metrics.flushes.inc()
+        metrics.batch_size.observe(len(records))
+        metrics.batch_duration.observe(seconds)
+        metrics.rows_written.labels("spans").inc(written)
+        metrics.redelivered.inc(len(records) - written)
+        for record in records:
+            received = record.get("received_unix_nano") or now_ns
+            metrics.freshness.observe(max(0, now_ns - received) / 1e9)
+        self.state.batches += 1
+        self.state.spans_written += written
+        self.state.last_batch_spans = len(records)
+
+    async def _back_off(self, reason: str, exc: Exception) -> None:
+        self._metrics.retries.labels(reason).inc()
+        self._metrics.last_error.set_to_current_time()
+        self.state.last_error = f"{reason}: {type(exc).__name__}: {exc}"
+        self.state.last_error_at = time.time()
+        log.warning("write retried", extra={"reason": reason, "error": type(exc).__name__})
+        self._failures += 1
+        delay = min(_MAX_BACKOFF_SECONDS, 0.25 * 2 ** min(self._failures, 6))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def _update_lag(self) -> None:
+        length, pending = await self._consumer.lag()
+        self._metrics.stream_length.set(length)
+        self._metrics.pending.set(pending)

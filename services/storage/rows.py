@@ -1,0 +1,109 @@
+"""Mapping of hand-off span records (plain dicts) to rows of the spans staging table."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+# Staging columns, in COPY order. Timestamps travel as nanoseconds and are converted in SQL,
+# exactly (integer microseconds), rather than through floating point here.
+STAGING_COLUMNS: tuple[str, ...] = (
+    "project_id", "trace_id", "span_id", "parent_span_id", "name", "kind",
+    "start_time_unix_nano", "end_time_unix_nano", "received_unix_nano",
+    "status_code", "status_message", "trace_state", "flags", "service_name",
+    "attributes", "events", "links", "dropped_attributes_count", "dropped_events_count",
+    "dropped_links_count", "resource_attributes", "resource_schema_url", "scope_name",
+    "scope_version", "scope_attributes",
+    "llm_convention", "llm_span_type", "llm_is_counted", "provider", "operation",
+    "request_model", "response_model", "response_id",
+    "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "input_tokens_provider_raw", "usage_source",
+    "cost_usd", "input_cost_usd", "output_cost_usd", "cache_read_cost_usd",
+    "cache_write_cost_usd", "reported_cost_usd", "price_source", "price_model", "price_version",
+    "finish_reasons", "finish_reasons_raw", "time_to_first_token_ms", "is_streaming",
+    "session_id", "user_id", "tags", "input_messages", "output_messages", "tool_calls",
+    "error_type", "error_message", "llm_field_sources",
+)  # fmt: skip
+
+_USAGE_FIELDS = (
+    "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "input_tokens_provider_raw",
+)  # fmt: skip
+_COST_FIELDS = ("total_usd", "input_usd", "output_usd", "cache_read_usd", "cache_write_usd",
+                "reported_usd")  # fmt: skip
+_NO_LLM: tuple[None, ...] = (None,) * (
+    len(STAGING_COLUMNS) - STAGING_COLUMNS.index("llm_convention")
+)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _jsonb_safe(value: Any) -> Any:
+    """PostgreSQL jsonb cannot hold NUL characters: escape them visibly rather than fail."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_jsonb_safe(k): _jsonb_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonb_safe(item) for item in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL characters either."""
+    return value.replace("\x00", "\\u0000") if "\x00" in value else value
+
+
+def span_row(record: dict[str, Any]) -> tuple[Any, ...]:
+    """Return the staging row of one span record, in STAGING_COLUMNS order."""
+    resource = record["resource_attributes"]
+    service = resource.get("service.name")
+    service_name = _text(service) if isinstance(service, str) and service else "unknown_service"
+    head = (
+        record["project_id"], record["trace_id"], record["span_id"], record["parent_span_id"],
+        _text(record["name"]), record["kind"],
+        record["start_time_unix_nano"], record["end_time_unix_nano"], record["received_unix_nano"],
+        record["status_code"], _text(record["status_message"]), _text(record["trace_state"]),
+        record["flags"], service_name,
+        _json(_jsonb_safe(record["attributes"])), _json(_jsonb_safe(record["events"])),
+        _json(_jsonb_safe(record["links"])), record["dropped_attributes_count"],
+        record["dropped_events_count"], record["dropped_links_count"],
+        _json(_jsonb_safe(resource)), _text(record["resource_schema_url"]),
+        _text(record["scope_name"]), _text(record["scope_version"]),
+        _json(_jsonb_safe(record["scope_attributes"])),
+    )  # fmt: skip
+    llm = record.get("llm")
+    return head + (_llm_columns(llm) if llm else _NO_LLM)
+
+
+def _llm_columns(llm: dict[str, Any]) -> tuple[Any, ...]:
+    usage = llm.get("usage") or {}
+    cost = llm.get("cost") or {}
+    ttft = llm.get("time_to_first_token_seconds")
+    return (
+        llm.get("convention"), llm.get("span_type"), llm.get("is_counted"), llm.get("provider"),
+        llm.get("operation"), llm.get("request_model"), llm.get("response_model"),
+        llm.get("response_id"),
+        *(usage.get(name) for name in _USAGE_FIELDS), usage.get("source"),
+        *(cost.get(name) for name in _COST_FIELDS), cost.get("price_source"),
+        cost.get("price_model"), cost.get("price_version"),
+        list(llm.get("finish_reasons") or ()), list(llm.get("finish_reasons_raw") or ()),
+        None if ttft is None else ttft * 1000.0, llm.get("is_streaming"),
+        llm.get("session_id"), llm.get("user_id"), list(llm.get("tags") or ()),
+        _json(_jsonb_safe(llm.get("input_messages"))),
+        _json(_jsonb_safe(llm.get("output_messages"))),
+        _json(_jsonb_safe(llm.get("tool_calls"))), llm.get("error_type"), llm.get("error_message"),
+        _json(llm.get("field_sources") or {}),
+    )  # fmt: skip
+
+
+def span_rows(records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Return the staging rows of a batch of span records."""
+    return [span_row(record) for record in records]

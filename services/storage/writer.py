@@ -1,0 +1,109 @@
+"""Writes a batch of span rows: COPY into a staging table, then one idempotent upsert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from services.storage.rows import STAGING_COLUMNS
+
+_CREATE_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS spans_staging (
+    project_id text, trace_id text, span_id text, parent_span_id text, name text, kind smallint,
+    start_time_unix_nano bigint, end_time_unix_nano bigint, received_unix_nano bigint,
+    status_code smallint, status_message text, trace_state text, flags bigint,
+    service_name text, attributes jsonb, events jsonb, links jsonb,
+    dropped_attributes_count integer, dropped_events_count integer, dropped_links_count integer,
+    resource_attributes jsonb, resource_schema_url text, scope_name text, scope_version text,
+    scope_attributes jsonb,
+    llm_convention text, llm_span_type text, llm_is_counted boolean, provider text,
+    operation text, request_model text, response_model text, response_id text,
+    input_tokens bigint, output_tokens bigint, total_tokens bigint, cache_read_tokens bigint,
+    cache_write_tokens bigint, reasoning_tokens bigint, input_tokens_provider_raw bigint,
+    usage_source text, cost_usd numeric, input_cost_usd numeric, output_cost_usd numeric,
+    cache_read_cost_usd numeric, cache_write_cost_usd numeric, reported_cost_usd numeric,
+    price_source text, price_model text, price_version text,
+    finish_reasons text[], finish_reasons_raw text[], time_to_first_token_ms double precision,
+    is_streaming boolean, session_id text, user_id text, tags text[],
+    input_messages jsonb, output_messages jsonb, tool_calls jsonb,
+    error_type text, error_message text, llm_field_sources jsonb
+) ON COMMIT DELETE ROWS
+"""
+
+_COPY = f"COPY spans_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
+
+_PASSTHROUGH = [c for c in STAGING_COLUMNS if not c.endswith("_unix_nano")]
+_NANOS_TO_TIMESTAMP = "'epoch'::timestamptz + ({0} / 1000) * interval '1 microsecond'"
+
+# Insert spans not yet stored (a redelivered batch inserts nothing), then fold exactly the rows
+# inserted now into their traces. Ordering by trace keeps lock order stable across consumers.
+_UPSERT = f"""
+WITH inserted AS (
+    INSERT INTO spans ({", ".join(_PASSTHROUGH)}, start_time, end_time, start_time_unix_nano,
+                       end_time_unix_nano, duration_ms, received_at)
+    SELECT DISTINCT ON (project_id, trace_id, span_id, start_time_unix_nano)
+           {", ".join(_PASSTHROUGH)},
+           {_NANOS_TO_TIMESTAMP.format("start_time_unix_nano")},
+           {_NANOS_TO_TIMESTAMP.format("greatest(end_time_unix_nano, start_time_unix_nano)")},
+           start_time_unix_nano, end_time_unix_nano,
+           greatest(end_time_unix_nano - start_time_unix_nano, 0) / 1e6,
+           {_NANOS_TO_TIMESTAMP.format("received_unix_nano")}
+    FROM spans_staging
+    ORDER BY project_id, trace_id, span_id, start_time_unix_nano
+    ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING
+    RETURNING project_id, trace_id, span_id, parent_span_id, name, service_name, start_time,
+              end_time, status_code, llm_is_counted, input_tokens, output_tokens, cost_usd,
+              session_id, user_id
+), folded AS (
+INSERT INTO traces AS t (project_id, trace_id, start_time, end_time, root_span_id, root_name,
+                         service_name, span_count, error_count, llm_call_count, input_tokens,
+                         output_tokens, cost_usd, session_id, user_id)
+SELECT project_id, trace_id, min(start_time), max(end_time),
+       (array_agg(span_id) FILTER (WHERE parent_span_id IS NULL))[1],
+       (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
+       coalesce((array_agg(service_name) FILTER (WHERE parent_span_id IS NULL))[1],
+                min(service_name)),
+       count(*), count(*) FILTER (WHERE status_code = 2),
+       count(*) FILTER (WHERE llm_is_counted),
+       coalesce(sum(input_tokens) FILTER (WHERE llm_is_counted), 0),
+       coalesce(sum(output_tokens) FILTER (WHERE llm_is_counted), 0),
+       coalesce(sum(cost_usd) FILTER (WHERE llm_is_counted), 0),
+       min(session_id), min(user_id)
+FROM inserted
+GROUP BY project_id, trace_id
+ORDER BY project_id, trace_id
+ON CONFLICT (project_id, trace_id) DO UPDATE SET
+    start_time = least(t.start_time, excluded.start_time),
+    end_time = greatest(t.end_time, excluded.end_time),
+    root_span_id = coalesce(excluded.root_span_id, t.root_span_id),
+    root_name = coalesce(excluded.root_name, t.root_name),
+    service_name = CASE WHEN excluded.root_span_id IS NOT NULL THEN excluded.service_name
+                        ELSE t.service_name END,
+    span_count = t.span_count + excluded.span_count,
+    error_count = t.error_count + excluded.error_count,
+    llm_call_count = t.llm_call_count + excluded.llm_call_count,
+    input_tokens = t.input_tokens + excluded.input_tokens,
+    output_tokens = t.output_tokens + excluded.output_tokens,
+    cost_usd = t.cost_usd + excluded.cost_usd,
+    session_id = coalesce(t.session_id, excluded.session_id),
+    user_id = coalesce(t.user_id, excluded.user_id),
+    updated_at = now()
+RETURNING 1
+)
+SELECT count(*) FROM inserted
+"""
+
+
+async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
+    """Write the rows in one transaction; return how many spans were new."""
+    async with conn.transaction():
+        await conn.execute(_CREATE_STAGING)
+        async with conn.cursor() as cursor:
+            async with cursor.copy(_COPY) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+            await cursor.execute(_UPSERT)
+            counted = await cursor.fetchone()
+            return int(counted[0]) if counted else 0

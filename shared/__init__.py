@@ -1,0 +1,1 @@
+"""LLM Observatory's shared library: the span model, OTLP decoding, config, errors and logging."""

@@ -1,0 +1,1 @@
+"""OTLP decoding: protobuf messages into the canonical records."""
