@@ -47,3 +47,12 @@ def _failed(started: float, exc: BaseException) -> dict[str, Any]:
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         "error": f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
     }
+
+
+async def dependency_report(
+    pool: AsyncConnectionPool[Any], client: redis.Redis
+) -> tuple[dict[str, Any], int]:
+    """The `/health/detailed` body and status: 200 when both dependencies answer, else 503."""
+    checks = {"database": await check_postgres(pool), "redis": await check_redis(client)}
+    healthy = all(check["status"] == "ok" for check in checks.values())
+    return {"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503

@@ -11,7 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.storage.consume import StreamConsumer
 from services.storage.ingest import Ingestor
-from shared.health import check_postgres, check_redis
+from shared.health import dependency_report
 
 POOL_KEY = web.AppKey("pool", AsyncConnectionPool)
 REDIS_KEY = web.AppKey("redis", redis.Redis)
@@ -26,15 +26,8 @@ async def health(_: web.Request) -> web.Response:
 
 async def health_detailed(request: web.Request) -> web.Response:
     """Readiness: the database and Redis each checked, with latency and error."""
-    checks = {
-        "database": await check_postgres(request.app[POOL_KEY]),
-        "redis": await check_redis(request.app[REDIS_KEY]),
-    }
-    healthy = all(check["status"] == "ok" for check in checks.values())
-    return web.json_response(
-        {"status": "ok" if healthy else "degraded", "checks": checks},
-        status=200 if healthy else 503,
-    )
+    body, status = await dependency_report(request.app[POOL_KEY], request.app[REDIS_KEY])
+    return web.json_response(body, status=status)
 
 
 async def stats(request: web.Request) -> web.Response:

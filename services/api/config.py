@@ -1,0 +1,49 @@
+"""The API service's settings, read once from the environment at startup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shared.config import EnvReader
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    """Everything the API reads from its environment."""
+
+    database_url: str = field(repr=False)
+    redis_url: str = field(repr=False)
+    host: str = "0.0.0.0"
+    port: int = 8080
+    metrics_port: int = 9092
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 8
+    statement_timeout_ms: int = 10000
+    default_project: str = "default"
+    dev_mode: bool = False
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+
+
+def load_config(environ: Mapping[str, str]) -> ApiConfig:
+    """Build the config from the environment; raise ConfigError naming every bad variable."""
+    env = EnvReader(environ)
+    config = ApiConfig(
+        database_url=env.text(
+            "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/llm_observatory"
+        ),
+        redis_url=env.text("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        host=env.text("API_HOST", "0.0.0.0"),
+        port=env.integer("API_PORT", 8080, maximum=65535),
+        metrics_port=env.integer("API_METRICS_PORT", 9092, maximum=65535),
+        db_pool_min_size=env.integer("DB_POOL_MIN_SIZE", 1, minimum=1),
+        db_pool_max_size=env.integer("DB_POOL_MAX_SIZE", 8, minimum=1),
+        statement_timeout_ms=env.integer("API_STATEMENT_TIMEOUT_MS", 10000, minimum=1),
+        default_project=env.text("LLMOBS_DEFAULT_PROJECT", "default"),
+        dev_mode=env.flag("LLMOBS_DEV_MODE", False),
+        cors_origins=env.words("CORS_ORIGINS"),
+        log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+    )
+    env.check()
+    return config
