@@ -18,9 +18,11 @@ def build_metrics_app(registry: CollectorRegistry) -> web.Application:
     return app
 
 
-async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
+async def start_site(
+    app: web.Application, host: str, port: int, *, auto_decompress: bool = True
+) -> web.AppRunner:
     """Start serving `app` on host:port; the caller cleans the returned runner up."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, auto_decompress=auto_decompress)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner

@@ -50,7 +50,10 @@ async def serve(config: CollectorConfig) -> None:
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
         http_app = build_app(receiver, projects, metrics, config.max_request_bytes)
-        http_runner = await start_site(http_app, config.host, config.http_port)
+        # The receiver decompresses itself, bounded by the request size limit (no gzip bombs).
+        http_runner = await start_site(
+            http_app, config.host, config.http_port, auto_decompress=False
+        )
         stack.push_async_callback(http_runner.cleanup)
         metrics_runner = await start_site(
             build_metrics_app(metrics.registry), config.host, config.metrics_port

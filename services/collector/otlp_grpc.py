@@ -8,8 +8,9 @@ from typing import NoReturn
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
@@ -26,6 +27,17 @@ from shared.errors import (
 
 log = logging.getLogger(__name__)
 TRANSPORT = "grpc"
+_TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
+
+
+def parse_request(body: bytes) -> trace_service_pb2.ExportTraceServiceRequest:
+    """Parse the serialized request; BadInputError names what is wrong."""
+    request = trace_service_pb2.ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except DecodeError as exc:
+        raise BadInputError(f"message is not a valid ExportTraceServiceRequest: {exc}") from exc
+    return request
 
 
 def grpc_status(error: ObservatoryError) -> tuple[grpc.StatusCode, int]:
@@ -56,8 +68,12 @@ async def abort_with(context: grpc.aio.ServicerContext, error: ObservatoryError)
     raise AssertionError("grpc.aio context.abort returned")
 
 
-class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
-    """`opentelemetry.proto.collector.trace.v1.TraceService/Export`."""
+class TraceService:
+    """`opentelemetry.proto.collector.trace.v1.TraceService/Export`.
+
+    The request arrives as raw bytes and is parsed here, so that a malformed message is answered
+    INVALID_ARGUMENT with a reason rather than grpc's generic deserialisation failure.
+    """
 
     def __init__(
         self, receiver: Receiver, projects: ProjectResolver, metrics: CollectorMetrics
@@ -66,10 +82,8 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         self._projects = projects
         self._metrics = metrics
 
-    async def Export(
-        self,
-        request: trace_service_pb2.ExportTraceServiceRequest,
-        context: grpc.aio.ServicerContext,
+    async def export(
+        self, body: bytes, context: grpc.aio.ServicerContext
     ) -> trace_service_pb2.ExportTraceServiceResponse:
         """Accept spans; answer success only once they are queued."""
         started = time.perf_counter()
@@ -77,6 +91,7 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         try:
             metadata = {key: value for key, value in context.invocation_metadata() or ()}
             project_id = await self._projects.resolve(metadata)
+            request = parse_request(body)
             outcome = await self._receiver.export_traces(request, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
@@ -103,6 +118,13 @@ def build_server(
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
         ]
     )
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(service, server)  # type: ignore[no-untyped-call]
+    handler = grpc.unary_unary_rpc_method_handler(
+        service.export,
+        request_deserializer=None,
+        response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(_TRACE_SERVICE, {"Export": handler}),)
+    )
     bound = server.add_insecure_port(f"{host}:{port}")
     return server, bound

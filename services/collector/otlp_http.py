@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import zlib
 
+import zstandard
 from aiohttp import web
 from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
@@ -100,9 +101,22 @@ def decompress(body: bytes, encoding: str, max_bytes: int) -> bytes:
         if not inflater.eof:
             raise BadInputError(f"body is truncated {encoding} data")
         return out
+    if encoding == "zstd":
+        return _decompress_zstd(body, max_bytes)
     raise UnsupportedMediaTypeError(
-        f"Content-Encoding {encoding!r} is not supported (use gzip, deflate or identity)"
+        f"Content-Encoding {encoding!r} is not supported (use gzip, zstd, deflate or identity)"
     )
+
+
+def _decompress_zstd(body: bytes, max_bytes: int) -> bytes:
+    reader = zstandard.ZstdDecompressor().stream_reader(body)
+    try:
+        out = reader.read(max_bytes + 1)
+    except zstandard.ZstdError as exc:
+        raise BadInputError(f"body is not valid zstd: {exc}") from exc
+    if len(out) > max_bytes:
+        raise PayloadTooLargeError(f"decompressed body exceeds the limit of {max_bytes} bytes")
+    return out
 
 
 def parse_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
