@@ -1,0 +1,1 @@
+"""Per-convention extraction of LLM call fields from span attributes and events."""

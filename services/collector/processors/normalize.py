@@ -1,0 +1,76 @@
+"""The normalize processor: fill `Span.llm` from whichever LLM convention a span follows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from shared.span import LLMCall, Span
+
+from .base import Processor
+from .conventions.call import extract_call
+from .conventions.counting import settle_counting
+from .conventions.identity import Identity, identity_of
+from .conventions.propagation import apply_trace_identity, trace_fallback
+from .conventions.trace_tree import TraceTree
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizeConfig:
+    """Options of the normalize processor; the defaults suit every deployment."""
+
+    # Keep input/output messages and system instructions (redaction runs as its own step).
+    capture_content: bool = True
+    # Apply session, user and tags of ancestors and the trace root to the calls below them.
+    propagate_trace_identity: bool = True
+
+
+def build(config: NormalizeConfig) -> Processor:
+    """A processor that sets `llm` on every span describing LLM work, leaving others as they are."""
+
+    def normalize(spans: Sequence[Span]) -> list[Span]:
+        return normalize_batch(spans, config)
+
+    return normalize
+
+
+def normalize_batch(spans: Sequence[Span], config: NormalizeConfig) -> list[Span]:
+    """Normalise one batch; trace-level decisions use the spans of each trace in the batch."""
+    calls = [extract_call(span, config.capture_content) for span in spans]
+    traces: dict[tuple[str, str], list[int]] = {}
+    for i, span in enumerate(spans):
+        traces.setdefault((span.project_id, span.trace_id), []).append(i)
+    for indexes in traces.values():
+        _settle_trace(spans, calls, indexes, config)
+    return [
+        span if call is None else replace(span, llm=call)
+        for span, call in zip(spans, calls, strict=True)
+    ]
+
+
+def _settle_trace(
+    spans: Sequence[Span], calls: list[LLMCall | None], indexes: list[int], config: NormalizeConfig
+) -> None:
+    """Apply counting and identity propagation to one trace's calls, in place in `calls`."""
+    tree = TraceTree([spans[i] for i in indexes])
+    with_call = [i for i in indexes if calls[i] is not None]
+    if not with_call:
+        return
+    entries = [(spans[i], _present(calls[i])) for i in with_call]
+    for i, call in zip(with_call, settle_counting(entries, tree), strict=True):
+        calls[i] = call
+    identities: dict[str, Identity] = {
+        span_id: identity_of(span.attributes) for span_id, span in tree.by_id.items()
+    }
+    fallback = trace_fallback(tree, identities) if config.propagate_trace_identity else None
+    for i in with_call:
+        own_tree = tree if config.propagate_trace_identity else TraceTree([spans[i]])
+        calls[i] = apply_trace_identity(
+            _present(calls[i]), spans[i], own_tree, identities, fallback
+        )
+
+
+def _present(call: LLMCall | None) -> LLMCall:
+    if call is None:
+        raise ValueError("a span without a call reached trace settlement")
+    return call
