@@ -43,7 +43,9 @@ class ServiceProcess:
                         return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not become healthy: {self.log_path.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"{self.name} did not become healthy: {self.log_path.read_text()[-3000:]}"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush or acknowledge anything."""

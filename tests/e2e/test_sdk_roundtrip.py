@@ -46,7 +46,9 @@ def emit_trace(exporter: SpanExporter) -> list[ReadableSpan]:
     """Emit a three-span trace through `exporter`; return what the SDK recorded."""
     recorded = InMemorySpanExporter()
     provider = TracerProvider(
-        resource=Resource.create({"service.name": "roundtrip-app", "deployment.environment": "test"})
+        resource=Resource.create(
+            {"service.name": "roundtrip-app", "deployment.environment": "test"}
+        )
     )
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     provider.add_span_processor(SimpleSpanProcessor(recorded))
