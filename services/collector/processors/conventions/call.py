@@ -60,7 +60,7 @@ def _settle_operation(draft: CallDraft) -> None:
         draft.offer("span_type", "llm", "model")
         if draft.get("span_type") == "llm":
             draft.offer("operation", "chat", "model")
-    draft.offer("span_type", "other", "none")
+    draft.offer("span_type", "other", "default")
 
 
 def _settle_provider(draft: CallDraft) -> None:

@@ -144,6 +144,8 @@ def _extract_tool_span(draft: CallDraft, attributes: Attributes, origin: str) ->
     name = as_str(attributes.get("gen_ai.tool.name"))
     if name is None:
         return
+    # A named tool without an operation is a tool execution (as Langfuse also decides).
+    draft.offer("operation", "execute_tool", origin + "gen_ai.tool.name")
     call: dict[str, Any] = {
         "id": as_str(attributes.get("gen_ai.tool.call.id")),
         "name": name,
