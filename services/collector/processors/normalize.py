@@ -52,25 +52,18 @@ def _settle_trace(
     spans: Sequence[Span], calls: list[LLMCall | None], indexes: list[int], config: NormalizeConfig
 ) -> None:
     """Apply counting and identity propagation to one trace's calls, in place in `calls`."""
-    tree = TraceTree([spans[i] for i in indexes])
-    with_call = [i for i in indexes if calls[i] is not None]
-    if not with_call:
+    entries = [(i, spans[i], call) for i in indexes if (call := calls[i]) is not None]
+    if not entries:
         return
-    entries = [(spans[i], _present(calls[i])) for i in with_call]
-    for i, call in zip(with_call, settle_counting(entries, tree), strict=True):
-        calls[i] = call
+    tree = TraceTree([spans[i] for i in indexes])
+    settled = settle_counting([(span, call) for _, span, call in entries], tree)
     identities: dict[str, Identity] = {
         span_id: identity_of(span.attributes) for span_id, span in tree.by_id.items()
     }
     fallback = trace_fallback(tree, identities) if config.propagate_trace_identity else None
-    for i in with_call:
-        own_tree = tree if config.propagate_trace_identity else TraceTree([spans[i]])
-        calls[i] = apply_trace_identity(
-            _present(calls[i]), spans[i], own_tree, identities, fallback
-        )
-
-
-def _present(call: LLMCall | None) -> LLMCall:
-    if call is None:
-        raise ValueError("a span without a call reached trace settlement")
-    return call
+    for (i, span, _), call in zip(entries, settled, strict=True):
+        if config.propagate_trace_identity:
+            calls[i] = apply_trace_identity(call, span, tree, identities, fallback)
+        else:
+            own = {span.span_id: identity_of(span.attributes)}
+            calls[i] = apply_trace_identity(call, span, TraceTree([span]), own, None)

@@ -799,3 +799,90 @@ def test_finish_reason_vocabulary_and_flattened_families() -> None:
     assert {raw: normalize_finish_reason(raw) for raw in pairs} == pairs
     flattened = {"p.0.a": 1, "p.2.a": 3, "p.2.b.0.c": "x", "q.0": "no"}
     assert unflatten(flattened, "p") == [{"a": 1}, {"a": 3, "b": [{"c": "x"}]}]
+
+
+ODD_VALUES: tuple[Any, ...] = (
+    None,
+    b"\x00\xff",
+    -1,
+    1.5,
+    float("nan"),
+    True,
+    "",
+    "not json [",
+    "[1, 2",
+    '{"a": [}',
+    [],
+    [None, b"x", {"k": 1}],
+    {"nested": {"deep": [1, {"x": None}]}},
+    "[{'role': 1}]",
+)
+
+
+def test_malformed_values_never_raise() -> None:
+    keys = sorted({key for case_span in _corpus_keys() for key in case_span} | _reference_keys())
+    for offset, value in enumerate(ODD_VALUES):
+        attributes = {key: ODD_VALUES[(i + offset) % len(ODD_VALUES)] for i, key in enumerate(keys)}
+        attributes["gen_ai.operation.name"] = "chat"
+        event = SpanEvent(START - 5, "gen_ai.choice", {"gen_ai.event.content": value})
+        for scope in (
+            "",
+            "ai",
+            "com.anthropic.sdk.python",
+            "langfuse-sdk",
+            "litellm",
+            "pydantic-ai",
+        ):
+            [result] = normalize([make_span("chat x", attributes, scope=scope, events=(event,))])
+            assert result.llm is not None
+
+
+def _corpus_keys() -> list[set[str]]:
+    from pathlib import Path
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    from shared.otlp.traces import decode_export_request
+
+    corpus = Path(__file__).parents[3] / "test-data" / "llm-corpus"
+    keys = []
+    for path in sorted(corpus.glob("*/*.otlp.pb")):
+        request = ExportTraceServiceRequest.FromString(path.read_bytes())
+        keys.extend(set(span.attributes) for span in decode_export_request(request, "p", 0).spans)
+    return keys
+
+
+def _reference_keys() -> set[str]:
+    return {
+        "langfuse.observation.usage_details",
+        "langfuse.observation.cost_details",
+        "langfuse.observation.completion_start_time",
+        "langfuse.observation.input",
+        "langfuse.observation.output",
+        "langfuse.trace.metadata",
+        "langfuse.trace.tags",
+        "gen_ai.aggregated_usage.input_tokens",
+        "pydantic_ai.all_messages",
+        "request_data",
+        "response_data",
+        "events",
+        "operation.cost",
+        "tool_arguments",
+        "gen_ai.tool.name",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.definitions",
+        "llm.prompts.0.prompt.text",
+        "llm.input_messages.0.message.contents.0.message_content.type",
+        "gen_ai.prompt.0.content",
+        "gen_ai.completion.0.tool_calls.0.arguments",
+        "gen_ai.prompt",
+        "llm.request.functions.0.parameters",
+        "ai.response.toolCalls",
+        "ai.prompt.tools",
+        "ai.values",
+        "ai.response.msToFirstChunk",
+        "metadata.user_api_key_end_user_id",
+        "anthropic.usage.cache_creation.ephemeral_5m_input_tokens",
+        "error.type",
+    }
