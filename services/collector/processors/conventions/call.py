@@ -23,6 +23,10 @@ _FIRST_CHUNK_EVENTS = (
     "gen_ai.content.completion.chunk",
     "llm.content.completion.chunk",
 )
+_SOURCE_RENAMES = {
+    "reported_cost_usd": "cost.reported_usd",
+    "ttft_seconds": "time_to_first_token_seconds",
+}
 _CONTENT_FIELDS = ("input_messages", "output_messages", "system_instructions")
 
 
@@ -101,9 +105,10 @@ def _to_call(
     usage = resolve_usage(
         values, sources, draft.input_includes_cache, is_cache_excluding_provider(provider, models)
     )
-    cost_source = sources.pop("reported_cost_usd", None)
-    if cost_source is not None:
-        sources["cost.reported_usd"] = cost_source
+    # Draft names that differ from LLMCall's are renamed so sources key the record's fields.
+    for draft_name, field_name in _SOURCE_RENAMES.items():
+        if draft_name in sources:
+            sources[field_name] = sources.pop(draft_name)
     response_model = models[1]
     span_type = values["span_type"]
     is_provider_call = span_type in PROVIDER_CALL_TYPES
