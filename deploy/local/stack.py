@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     command = parser.parse_args(argv).command
     if command == "clean":
         return clean()
+    # Set both explicitly: a shell starting us in the background may have ignored SIGINT.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     with ExitStack() as stack:
         try:
@@ -83,12 +85,14 @@ def start_dependencies(stack: ExitStack, environ: Mapping[str, str]) -> dict[str
     database_url = environ.get("DATABASE_URL", "")
     if not database_url:
         port = _choose_port(DEFAULT_POSTGRES_PORT, "PostgreSQL")
+        stack.callback(print, "PostgreSQL stopped", file=sys.stderr)
         postgres = stack.enter_context(servers.start_postgres(DATA_DIR / "postgres", port))
         _create_database(postgres.url, DATABASE)
         database_url = servers.with_database(postgres.url, DATABASE)
     redis_url = environ.get("REDIS_URL", "")
     if not redis_url:
         port = _choose_port(DEFAULT_REDIS_PORT, "Redis")
+        stack.callback(print, "Redis stopped", file=sys.stderr)
         redis_url = stack.enter_context(servers.start_redis(DATA_DIR / "redis", port)).url
     return {
         **environ,
@@ -104,7 +108,9 @@ def migrate(env: Mapping[str, str]) -> None:
     argv = [sys.executable, "-m", "services.storage", "migrate"]
     result = subprocess.run(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, check=False)
     if result.returncode != 0:
-        raise StackError(f"migrations failed: `{' '.join(argv[1:])}` exited {result.returncode}")
+        raise StackError(
+            f"migrations failed: python -m services.storage migrate exited {result.returncode}"
+        )
 
 
 def run_services(stack: ExitStack, env: Mapping[str, str]) -> None:
