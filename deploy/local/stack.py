@@ -17,7 +17,7 @@ from types import FrameType
 import psycopg
 from psycopg import sql
 
-from deploy.local import servers
+from deploy.local import binaries, servers, sysuser
 from deploy.local.reload import Service, run_reloading
 from shared.config import redact_url
 
@@ -38,6 +38,14 @@ ENDPOINTS = (
     ("API", "http://127.0.0.1:8080"),
     ("storage admin", "http://127.0.0.1:8081"),
     ("metrics", "http://127.0.0.1:9091 (collector), :9092 (api), :9093 (storage)"),
+)
+
+
+SETUP_ERRORS = (
+    servers.ServerError,
+    binaries.MissingBinaryError,
+    sysuser.SystemUserError,
+    psycopg.Error,
 )
 
 
@@ -70,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_services(stack, env)
         except KeyboardInterrupt:
             print("Stopping...", file=sys.stderr)
-        except (StackError, servers.ServerError, psycopg.Error) as error:
+        except (StackError, *SETUP_ERRORS) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         finally:
@@ -85,15 +93,16 @@ def start_dependencies(stack: ExitStack, environ: Mapping[str, str]) -> dict[str
     database_url = environ.get("DATABASE_URL", "")
     if not database_url:
         port = _choose_port(DEFAULT_POSTGRES_PORT, "PostgreSQL")
-        stack.callback(print, "PostgreSQL stopped", file=sys.stderr)
-        postgres = stack.enter_context(servers.start_postgres(DATA_DIR / "postgres", port))
+        postgres = servers.start_postgres(DATA_DIR / "postgres", port)
+        stack.callback(_stop, postgres)
         _create_database(postgres.url, DATABASE)
         database_url = servers.with_database(postgres.url, DATABASE)
     redis_url = environ.get("REDIS_URL", "")
     if not redis_url:
         port = _choose_port(DEFAULT_REDIS_PORT, "Redis")
-        stack.callback(print, "Redis stopped", file=sys.stderr)
-        redis_url = stack.enter_context(servers.start_redis(DATA_DIR / "redis", port)).url
+        redis = servers.start_redis(DATA_DIR / "redis", port)
+        stack.callback(_stop, redis)
+        redis_url = redis.url
     return {
         **environ,
         "DATABASE_URL": database_url,
@@ -131,6 +140,11 @@ def clean() -> int:
             shutil.rmtree(path)
             print(f"removed {path}")
     return 0
+
+
+def _stop(server: servers.LocalServer) -> None:
+    server.stop()
+    print(f"{server.name} stopped", file=sys.stderr)
 
 
 def _choose_port(preferred: int, name: str) -> int:
