@@ -89,6 +89,7 @@ def _llm_json(row: dict[str, Any]) -> dict[str, Any]:
         "span_type": row["llm_span_type"],
         "is_counted": row["llm_is_counted"],
         "provider": row["provider"],
+        "provider_raw": row["provider_raw"],
         "operation": row["operation"],
         "request_model": row["request_model"],
         "response_model": row["response_model"],
@@ -121,11 +122,14 @@ def _llm_json(row: dict[str, Any]) -> dict[str, Any]:
         "session_id": row["session_id"],
         "user_id": row["user_id"],
         "tags": row["tags"],
+        "system_instructions": row["system_instructions"],
         "input_messages": row["input_messages"],
         "output_messages": row["output_messages"],
         "tool_calls": row["tool_calls"],
+        "tool_definitions": row["tool_definitions"],
+        "is_error": row["is_error"],
         "error": {"type": row["error_type"], "message": row["error_message"]}
-        if row["error_type"] or row["error_message"]
+        if row["is_error"] or row["error_type"]
         else None,
         "field_sources": row["llm_field_sources"],
     }

@@ -17,15 +17,16 @@ STAGING_COLUMNS: tuple[str, ...] = (
     "attributes", "events", "links", "dropped_attributes_count", "dropped_events_count",
     "dropped_links_count", "resource_attributes", "resource_schema_url", "scope_name",
     "scope_version", "scope_attributes",
-    "llm_convention", "llm_span_type", "llm_is_counted", "provider", "operation",
+    "llm_convention", "llm_span_type", "llm_is_counted", "provider", "provider_raw", "operation",
     "request_model", "response_model", "response_id",
     "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "input_tokens_provider_raw", "usage_source",
     "cost_usd", "input_cost_usd", "output_cost_usd", "cache_read_cost_usd",
     "cache_write_cost_usd", "reported_cost_usd", "price_source", "price_model", "price_version",
     "finish_reasons", "finish_reasons_raw", "time_to_first_token_ms", "is_streaming",
-    "session_id", "user_id", "tags", "input_messages", "output_messages", "tool_calls",
-    "error_type", "error_message", "llm_field_sources",
+    "session_id", "user_id", "tags", "system_instructions", "input_messages", "output_messages",
+    "tool_calls", "tool_definitions", "is_error", "error_type", "error_message",
+    "llm_field_sources",
 )  # fmt: skip
 
 _USAGE_FIELDS = (
@@ -89,17 +90,19 @@ def _llm_columns(llm: dict[str, Any]) -> tuple[Any, ...]:
     ttft = llm.get("time_to_first_token_seconds")
     return (
         llm.get("convention"), llm.get("span_type"), llm.get("is_counted"), llm.get("provider"),
-        llm.get("operation"), llm.get("request_model"), llm.get("response_model"),
-        llm.get("response_id"),
+        llm.get("provider_raw"), llm.get("operation"), llm.get("request_model"),
+        llm.get("response_model"), llm.get("response_id"),
         *(usage.get(name) for name in _USAGE_FIELDS), usage.get("source"),
         *(cost.get(name) for name in _COST_FIELDS), cost.get("price_source"),
         cost.get("price_model"), cost.get("price_version"),
         list(llm.get("finish_reasons") or ()), list(llm.get("finish_reasons_raw") or ()),
         None if ttft is None else ttft * 1000.0, llm.get("is_streaming"),
         llm.get("session_id"), llm.get("user_id"), list(llm.get("tags") or ()),
+        _json(_jsonb_safe(llm.get("system_instructions"))),
         _json(_jsonb_safe(llm.get("input_messages"))),
         _json(_jsonb_safe(llm.get("output_messages"))),
-        _json(_jsonb_safe(llm.get("tool_calls"))), llm.get("error_type"), llm.get("error_message"),
+        _json(_jsonb_safe(llm.get("tool_calls"))), _json(_jsonb_safe(llm.get("tool_definitions"))),
+        llm.get("is_error"), llm.get("error_type"), llm.get("error_message"),
         _json(llm.get("field_sources") or {}),
     )  # fmt: skip
 

@@ -19,16 +19,16 @@ CREATE TEMP TABLE IF NOT EXISTS spans_staging (
     resource_attributes jsonb, resource_schema_url text, scope_name text, scope_version text,
     scope_attributes jsonb,
     llm_convention text, llm_span_type text, llm_is_counted boolean, provider text,
-    operation text, request_model text, response_model text, response_id text,
+    provider_raw text, operation text, request_model text, response_model text, response_id text,
     input_tokens bigint, output_tokens bigint, total_tokens bigint, cache_read_tokens bigint,
     cache_write_tokens bigint, reasoning_tokens bigint, input_tokens_provider_raw bigint,
     usage_source text, cost_usd numeric, input_cost_usd numeric, output_cost_usd numeric,
     cache_read_cost_usd numeric, cache_write_cost_usd numeric, reported_cost_usd numeric,
     price_source text, price_model text, price_version text,
     finish_reasons text[], finish_reasons_raw text[], time_to_first_token_ms double precision,
-    is_streaming boolean, session_id text, user_id text, tags text[],
-    input_messages jsonb, output_messages jsonb, tool_calls jsonb,
-    error_type text, error_message text, llm_field_sources jsonb
+    is_streaming boolean, session_id text, user_id text, tags text[], system_instructions jsonb,
+    input_messages jsonb, output_messages jsonb, tool_calls jsonb, tool_definitions jsonb,
+    is_error boolean, error_type text, error_message text, llm_field_sources jsonb
 ) ON COMMIT DELETE ROWS
 """
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from shared.span import LLMCall, Span
 
@@ -13,6 +14,7 @@ from .conventions.counting import settle_counting
 from .conventions.identity import Identity, identity_of
 from .conventions.propagation import apply_trace_identity, trace_fallback
 from .conventions.trace_tree import TraceTree
+from .settings import SettingsReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,20 @@ class NormalizeConfig:
     capture_content: bool = True
     # Apply session, user and tags of ancestors and the trace root to the calls below them.
     propagate_trace_identity: bool = True
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any]) -> NormalizeConfig:
+        """Build from a parsed settings mapping; ValueError names every bad key."""
+        problems: list[str] = []
+        reader = SettingsReader(mapping, "normalize", problems)
+        reader.reject_unknown(("capture_content", "propagate_trace_identity"))
+        config = cls(
+            capture_content=reader.boolean("capture_content", True),
+            propagate_trace_identity=reader.boolean("propagate_trace_identity", True),
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return config
 
 
 def build(config: NormalizeConfig) -> Processor:
