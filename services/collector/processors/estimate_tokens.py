@@ -168,7 +168,8 @@ def _estimate_span(
     span: Span, config: EstimateTokensConfig, encodings: dict[str, _Encoding]
 ) -> Span:
     llm = span.llm
-    if llm is None or not llm.is_counted or llm.usage.source != "absent":
+    # A failed call (rate-limited, refused) consumed nothing we could count: it stays absent.
+    if llm is None or not llm.is_counted or llm.is_error or llm.usage.source != "absent":
         return span
     counter = _counter(llm, config, encodings)
     is_chat = llm.operation != "embeddings"

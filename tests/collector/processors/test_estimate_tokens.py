@@ -171,6 +171,12 @@ def test_absent_without_content_stays_absent() -> None:
         assert _usage(span) == Usage(source="absent")
 
 
+def test_failed_call_with_content_stays_absent() -> None:
+    messages = [{"role": "user", "content": "Hello there, how are you?"}]
+    span = _span(replace(_call(input_messages=messages), is_error=True, error_type="429"))
+    assert build(EstimateTokensConfig())([span])[0] is span
+
+
 def test_reported_usage_zeros_included_is_never_replaced() -> None:
     messages = [{"role": "user", "content": "Hello there, how are you?"}]
     for usage in (
