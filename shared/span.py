@@ -112,6 +112,16 @@ class LLMCall:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceIdentity:
+    """Session, user and tags a span states for its trace (kept also on spans that are no LLM
+    call, so that calls arriving later in other requests can inherit them)."""
+
+    session_id: str | None = None
+    user_id: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Span:
     """One span as received, with ids in lowercase hex and times in Unix nanoseconds."""
 
@@ -141,6 +151,7 @@ class Span:
     # Collector receipt time, for freshness measurement.
     received_unix_nano: int = 0
     llm: LLMCall | None = None
+    identity: TraceIdentity | None = None
 
     @property
     def service_name(self) -> str:

@@ -81,7 +81,24 @@ def span_row(record: dict[str, Any]) -> tuple[Any, ...]:
         _json(_jsonb_safe(record["scope_attributes"])),
     )  # fmt: skip
     llm = record.get("llm")
-    return head + (_llm_columns(llm) if llm else _NO_LLM)
+    if llm:
+        return head + _llm_columns(llm)
+    identity = record.get("identity")
+    if identity:
+        return head + _identity_columns(identity)
+    return head + _NO_LLM
+
+
+_SESSION_AT = STAGING_COLUMNS.index("session_id") - STAGING_COLUMNS.index("llm_convention")
+
+
+def _identity_columns(identity: dict[str, Any]) -> tuple[Any, ...]:
+    """A span that is no LLM call: only the trace identity it states (session, user, tags)."""
+    columns: list[Any] = list(_NO_LLM)
+    columns[_SESSION_AT : _SESSION_AT + 3] = [
+        identity.get("session_id"), identity.get("user_id"), list(identity.get("tags") or ()),
+    ]  # fmt: skip
+    return tuple(columns)
 
 
 def _llm_columns(llm: dict[str, Any]) -> tuple[Any, ...]:

@@ -96,6 +96,22 @@ SELECT count(*) FROM inserted
 """
 
 
+# Session and user stated once for a trace (often only on its root) reach every LLM call of the
+# trace, whichever request brought the call or the root. Only NULLs are filled: idempotent.
+_PROPAGATE_IDENTITY = """
+UPDATE spans s
+SET session_id = coalesce(s.session_id, t.session_id),
+    user_id = coalesce(s.user_id, t.user_id)
+FROM traces t
+WHERE (t.project_id, t.trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
+  AND s.project_id = t.project_id AND s.trace_id = t.trace_id
+  AND s.start_time BETWEEN t.start_time AND t.end_time
+  AND s.llm_convention IS NOT NULL
+  AND ((s.session_id IS NULL AND t.session_id IS NOT NULL)
+       OR (s.user_id IS NULL AND t.user_id IS NOT NULL))
+"""
+
+
 async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
     """Write the rows in one transaction; return how many spans were new."""
     async with conn.transaction():
@@ -106,4 +122,5 @@ async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[A
                     await copy.write_row(row)
             await cursor.execute(_UPSERT)
             counted = await cursor.fetchone()
+            await cursor.execute(_PROPAGATE_IDENTITY)
             return int(counted[0]) if counted else 0

@@ -116,3 +116,24 @@ async def test_hand_off_round_trip_keeps_every_field() -> None:
     assert record["llm"]["usage"]["cache_read_tokens"] == 128
     assert record["llm"]["cost"]["total_usd"] == "0.000123456789"
     assert orjson.loads(orjson.dumps(record))["attributes"]["bytes"] == "AQ=="
+
+
+@pytest.mark.parametrize("root_first", [True, False])
+async def test_identity_on_the_root_reaches_calls_sent_in_other_requests(
+    database_url: str, root_first: bool
+) -> None:
+    from shared.span import TraceIdentity
+
+    root = make_span("0000000000000001", None, 0, identity=TraceIdentity("sess-9", "user-9"))
+    call = make_span(
+        "0000000000000002", "0000000000000001", 5,
+        llm=replace(LLM, session_id=None, user_id=None),
+    )  # fmt: skip
+    for batch in ([root], [call]) if root_first else ([call], [root]):
+        await write(database_url, batch)
+    rows = fetch(database_url, "SELECT span_id, session_id, user_id FROM spans ORDER BY span_id")
+    assert rows == [
+        ("0000000000000001", "sess-9", "user-9"),
+        ("0000000000000002", "sess-9", "user-9"),
+    ]
+    assert fetch(database_url, "SELECT session_id, user_id FROM traces") == [("sess-9", "user-9")]

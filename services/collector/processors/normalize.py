@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared.span import LLMCall, Span
+from shared.span import LLMCall, Span, TraceIdentity
 
 from .base import Processor
 from .conventions.call import extract_call
@@ -59,9 +59,20 @@ def normalize_batch(spans: Sequence[Span], config: NormalizeConfig) -> list[Span
     for indexes in traces.values():
         _settle_trace(spans, calls, indexes, config)
     return [
-        span if call is None else replace(span, llm=call)
+        _with_identity(span) if call is None else replace(span, llm=call)
         for span, call in zip(spans, calls, strict=True)
     ]
+
+
+def _with_identity(span: Span) -> Span:
+    """A span that is no LLM call keeps the session, user and tags it states for its trace."""
+    identity = identity_of(span.attributes)
+    if identity.session_id is None and identity.user_id is None and not identity.tags:
+        return span
+    return replace(
+        span,
+        identity=TraceIdentity(identity.session_id, identity.user_id, identity.tags),
+    )
 
 
 def _settle_trace(
