@@ -1,0 +1,1 @@
+"""Benchmarks: numbers measured on this machine, written to docs/benchmarks.md."""

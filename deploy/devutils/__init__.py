@@ -1,0 +1,1 @@
+"""Developer utilities: realistic LLM telemetry for seeding and benchmarks."""

@@ -1,0 +1,205 @@
+"""Realistic LLM-shaped traces as OTLP export requests: agent runs with LLM calls and tools."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+
+SERVICES = ("support-bot", "search-api", "doc-summarizer", "code-assistant")
+ENVIRONMENTS = ("production", "staging")
+# (provider, request model, response model, streaming share)
+MODELS = (
+    ("openai", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", 0.6),
+    ("openai", "gpt-4o", "gpt-4o-2024-08-06", 0.5),
+    ("openai", "o3-mini", "o3-mini-2025-01-31", 0.2),
+    ("anthropic", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", 0.5),
+    ("anthropic", "claude-haiku-4-5", "claude-haiku-4-5-20251001", 0.5),
+    ("gcp.gemini", "gemini-2.0-flash", "gemini-2.0-flash", 0.4),
+)
+WORDS = [
+    "invoice",
+    "refund",
+    "account",
+    "password",
+    "shipping",
+    "order",
+    "delayed",
+    "customer",
+    "warranty",
+    "battery",
+    "screen",
+    "replace",
+    "upgrade",
+    "policy",
+    "summary",
+    "contract",
+    "clause",
+    "liability",
+    "python",
+    "function",
+    "error",
+    "stack",
+    "trace",
+    "deploy",
+    "latency",
+    "cache",
+    "token",
+    "budget",
+    "model",
+    "prompt",
+    "answer",
+    "question",
+    "weather",
+    "paris",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadShape:
+    """What the generated traffic looks like."""
+
+    min_message_bytes: int = 500
+    max_message_bytes: int = 8000
+    max_llm_calls: int = 3
+    error_rate: float = 0.03
+    tool_rate: float = 0.4
+    users: int = 200
+    turns_per_session: int = 4
+
+
+def _kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
+    if isinstance(value, bool):
+        return KeyValue(key=key, value=AnyValue(bool_value=value))
+    if isinstance(value, int):
+        return KeyValue(key=key, value=AnyValue(int_value=value))
+    if isinstance(value, float):
+        return KeyValue(key=key, value=AnyValue(double_value=value))
+    if isinstance(value, list):
+        items = [AnyValue(string_value=item) for item in value]
+        return KeyValue(key=key, value=AnyValue(array_value=ArrayValue(values=items)))
+    return KeyValue(key=key, value=AnyValue(string_value=value))
+
+
+class TraceFactory:
+    """Builds traces from a seeded random source: the same seed, the same traffic."""
+
+    def __init__(self, seed: int = 7, shape: WorkloadShape | None = None) -> None:
+        self._random = random.Random(seed)
+        self.shape = shape or WorkloadShape()
+
+    def _text(self, size: int) -> str:
+        words: list[str] = []
+        length = 0
+        while length < size:
+            word = self._random.choice(WORDS)
+            words.append(word)
+            length += len(word) + 1
+        return " ".join(words)
+
+    def _id(self, size: int) -> bytes:
+        return self._random.getrandbits(size * 8).to_bytes(size, "big") or b"\x01"
+
+    def trace(self, start_ns: int) -> ResourceSpans:
+        """One agent run: a root span, 1..N LLM calls, maybe a tool call, in one resource."""
+        rnd, shape = self._random, self.shape
+        resource_spans = ResourceSpans()
+        resource_spans.resource.attributes.extend(
+            [_kv("service.name", rnd.choice(SERVICES)),
+             _kv("deployment.environment.name", rnd.choices(ENVIRONMENTS, (9, 1))[0])]
+        )  # fmt: skip
+        scope = resource_spans.scope_spans.add()
+        scope.scope.name = "opentelemetry.instrumentation.openai_v2"
+        trace_id = self._id(16)
+        root = scope.spans.add()
+        root.trace_id, root.span_id, root.kind = trace_id, self._id(8), Span.SPAN_KIND_SERVER
+        root.name = "agent run"
+        user = rnd.randrange(shape.users)
+        session = f"sess-{user}-{rnd.randrange(1000) // shape.turns_per_session}"
+        root.attributes.extend([_kv("session.id", session), _kv("user.id", f"user-{user}")])
+        cursor = start_ns + rnd.randrange(1, 5) * 1_000_000
+        for _ in range(rnd.randint(1, shape.max_llm_calls)):
+            cursor = self._llm_call(scope.spans.add(), trace_id, root.span_id, cursor)
+            if rnd.random() < shape.tool_rate:
+                cursor = self._tool(scope.spans.add(), trace_id, root.span_id, cursor)
+        root.start_time_unix_nano, root.end_time_unix_nano = start_ns, cursor + 1_000_000
+        return resource_spans
+
+    def _llm_call(self, span: Span, trace_id: bytes, parent: bytes, start_ns: int) -> int:
+        rnd, shape = self._random, self.shape
+        provider, model, response_model, stream_share = rnd.choice(MODELS)
+        is_stream = rnd.random() < stream_share
+        is_error = rnd.random() < shape.error_rate
+        span.trace_id, span.span_id, span.parent_span_id = trace_id, self._id(8), parent
+        span.kind, span.name = Span.SPAN_KIND_CLIENT, f"chat {model}"
+        prompt = self._text(rnd.randint(shape.min_message_bytes, shape.max_message_bytes))
+        duration_ms = rnd.lognormvariate(6.8, 0.7)  # median ~900 ms, long tail
+        attributes = [
+            _kv("gen_ai.operation.name", "chat"), _kv("gen_ai.provider.name", provider),
+            _kv("gen_ai.request.model", model), _kv("gen_ai.request.stream", is_stream),
+            _kv("gen_ai.input.messages", json.dumps(
+                [{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
+        ]  # fmt: skip
+        if is_error:
+            span.status.code, span.status.message = 2, "Rate limit reached for requests"
+            attributes.append(_kv("error.type", "429"))
+            duration_ms /= 10
+        else:
+            input_tokens = len(prompt) // 4 + rnd.randrange(20, 200)
+            cached = rnd.choice((0, 0, input_tokens // 2))
+            output = self._text(rnd.randint(100, 1500))
+            attributes += [
+                _kv("gen_ai.response.model", response_model),
+                _kv("gen_ai.response.id", f"resp-{self._id(6).hex()}"),
+                _kv("gen_ai.usage.input_tokens", input_tokens),
+                _kv("gen_ai.usage.output_tokens", len(output) // 4 + 1),
+                _kv("gen_ai.usage.cache_read.input_tokens", cached),
+                _kv("gen_ai.response.finish_reasons", ["stop"]),
+                _kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
+                    {"type": "text", "content": output}], "finish_reason": "stop"}])),
+            ]  # fmt: skip
+            if model.startswith("o3"):
+                attributes.append(_kv("gen_ai.usage.reasoning.output_tokens", rnd.randrange(50)))
+            if is_stream:
+                ttft = min(duration_ms, rnd.lognormvariate(5.5, 0.5)) / 1000
+                attributes.append(_kv("gen_ai.response.time_to_first_chunk", ttft))
+        span.attributes.extend(attributes)
+        end_ns = start_ns + int(duration_ms * 1_000_000)
+        span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns
+        return end_ns
+
+    def _tool(self, span: Span, trace_id: bytes, parent: bytes, start_ns: int) -> int:
+        rnd = self._random
+        tool = rnd.choice(("search_orders", "get_weather", "lookup_policy"))
+        span.trace_id, span.span_id, span.parent_span_id = trace_id, self._id(8), parent
+        span.kind, span.name = Span.SPAN_KIND_INTERNAL, f"execute_tool {tool}"
+        span.attributes.extend([
+            _kv("gen_ai.operation.name", "execute_tool"), _kv("gen_ai.tool.name", tool),
+            _kv("gen_ai.tool.call.id", f"call_{self._id(4).hex()}"),
+        ])  # fmt: skip
+        end_ns = start_ns + rnd.randrange(5, 300) * 1_000_000
+        span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns
+        return end_ns
+
+    def requests(
+        self, traces: int, start_ns: int, spacing_ns: int, max_spans: int = 512
+    ) -> Iterator[ExportTraceServiceRequest]:
+        """`traces` traces starting `spacing_ns` apart, packed into requests of <= max_spans
+        spans, as the SDK's BatchSpanProcessor sends them."""
+        request = ExportTraceServiceRequest()
+        spans = 0
+        for index in range(traces):
+            resource_spans = self.trace(start_ns + index * spacing_ns)
+            count = len(resource_spans.scope_spans[0].spans)
+            if spans and spans + count > max_spans:
+                yield request
+                request, spans = ExportTraceServiceRequest(), 0
+            request.resource_spans.append(resource_spans)
+            spans += count
+        if spans:
+            yield request
