@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
 SERVICES = ("support-bot", "search-api", "doc-summarizer", "code-assistant")
 ENVIRONMENTS = ("production", "staging")
@@ -146,7 +146,8 @@ class TraceFactory:
                 [{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
         ]  # fmt: skip
         if is_error:
-            span.status.code, span.status.message = 2, "Rate limit reached for requests"
+            span.status.code = Status.STATUS_CODE_ERROR
+            span.status.message = "Rate limit reached for requests"
             attributes.append(_kv("error.type", "429"))
             duration_ms /= 10
         else:
