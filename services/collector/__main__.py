@@ -7,16 +7,22 @@ import logging
 import os
 import signal
 import sys
-from contextlib import AsyncExitStack
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack, suppress
+from pathlib import Path
+from typing import Any
 
 import redis.asyncio as redis
 
 from services.collector.config import CollectorConfig, load_config
 from services.collector.export import StreamExporter
+from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
+from services.collector.llm_metrics import LLMMetrics
 from services.collector.metrics import CollectorMetrics
 from services.collector.otlp_grpc import TraceService, build_server
 from services.collector.otlp_http import build_app
-from services.collector.pipeline import Pipeline, build_pipeline
+from services.collector.pipeline import Pipeline, PipelineConfigError, build_pipeline
+from services.collector.pipeline_file import PipelineFile
 from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
 from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
@@ -32,6 +38,7 @@ _GRACE_SECONDS = 5.0
 async def serve(config: CollectorConfig) -> None:
     """Run both receivers and the metrics endpoint until SIGINT or SIGTERM."""
     metrics = CollectorMetrics()
+    pipeline, pipeline_file = load_pipeline(config, metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -40,8 +47,10 @@ async def serve(config: CollectorConfig) -> None:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
-        pipeline = Pipeline(build_pipeline(DEFAULT_STEPS, REGISTRY), metrics)
         receiver = Receiver(pipeline, exporter, metrics)
+        if pipeline_file is not None:
+            watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
+            stack.push_async_callback(_cancel, watch)
         projects = ProjectResolver(config.default_project)
         grpc_server, _ = build_server(
             TraceService(receiver, projects, metrics), config.host, config.grpc_port,
@@ -68,15 +77,43 @@ async def serve(config: CollectorConfig) -> None:
         log.info("collector stopping")
 
 
+def load_pipeline(
+    config: CollectorConfig, metrics: CollectorMetrics
+) -> tuple[Pipeline, PipelineFile | None]:
+    """The first pipeline (the file's, else DEFAULT_STEPS) and the file to watch, if any."""
+    llm_metrics = LLMMetrics(metrics.registry)
+
+    def make_pipeline(steps: Sequence[Mapping[str, Any]]) -> Pipeline:
+        stages = {LLM_METRICS_STEP: llm_metrics.build_step}
+        return Pipeline(build_pipeline(steps, REGISTRY, stages), metrics)
+
+    if not config.pipeline_file:
+        return make_pipeline(DEFAULT_STEPS), None
+    pipeline_file = PipelineFile(Path(config.pipeline_file), make_pipeline, metrics)
+    try:
+        return pipeline_file.load(), pipeline_file
+    except PipelineConfigError as exc:
+        raise ConfigError(
+            f"invalid COLLECTOR_PIPELINE_FILE {config.pipeline_file}: " + "; ".join(exc.problems)
+        ) from exc
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait for it to end."""
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
 def main() -> int:
-    """Load the config once, then serve."""
+    """Load the config once, then serve; a config error exits with status 2."""
     try:
         config = load_config(os.environ)
+        configure_logging("collector", config.log_level)
+        asyncio.run(serve(config))
     except ConfigError as exc:
         print(f"collector: {exc}", file=sys.stderr)
         return 2
-    configure_logging("collector", config.log_level)
-    asyncio.run(serve(config))
     return 0
 
 

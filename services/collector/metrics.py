@@ -53,3 +53,12 @@ class CollectorMetrics:
             "collector_processor_duration_seconds", "Time a step takes per batch.", ["step"],
             registry=r,
         )  # fmt: skip
+        self.pipeline_reloads = Counter(
+            "collector_pipeline_reloads_total",
+            "Pipeline file changes applied (success) or refused, keeping the running pipeline "
+            "(failure).", ["outcome"], registry=r,
+        )  # fmt: skip
+        self.truncated_values = Counter(
+            "collector_truncated_values_total", "Values cut by truncate in handed-off spans.",
+            registry=r,
+        )  # fmt: skip

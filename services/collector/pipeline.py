@@ -24,34 +24,86 @@ class Step:
     processor: Processor
 
 
+# (earlier, later): a step of the first type must not come after one of the second. Totals are
+# recorded before sampling drops spans, so metrics count every call.
+ORDER_RULES: tuple[tuple[str, str], ...] = (("llm_metrics", "sample"),)
+_STEP_KEYS = ("type", "config")
+
+
+class PipelineConfigError(ValueError):
+    """A pipeline config that cannot be built; `problems` lists every reason."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = tuple(problems)
+
+
 def build_pipeline(
-    steps_config: Sequence[Mapping[str, Any]], registry: Mapping[str, Builder]
+    steps_config: Sequence[Mapping[str, Any]],
+    registry: Mapping[str, Builder],
+    stages: Mapping[str, Builder] | None = None,
 ) -> list[Step]:
-    """Build the steps in order; raise ValueError listing every problem in the config."""
+    """Build the steps in order; raise PipelineConfigError listing every problem in the config."""
+    builders = {**registry, **(stages or {})}
     problems: list[str] = []
     steps: list[Step] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, entry in enumerate(steps_config):
-        name = str(entry.get("type", ""))
-        kind = name.split("/", 1)[0]
-        if kind not in registry:
-            problems.append(f"step {index}: unknown processor type {kind!r}")
+        problem = _shape_problem(index, entry, builders)
+        if problem is None and entry["type"] in seen:
+            problem = f"step {index}: {entry['type']!r} appears twice (name it type/name)"
+        if problem is not None:
+            problems.append(problem)
             continue
-        if name in seen:
-            problems.append(f"step {index}: {name!r} appears twice (name it type/name)")
-            continue
-        seen.add(name)
-        settings = entry.get("config") or {}
-        if not isinstance(settings, Mapping):
-            problems.append(f"step {index} ({name}): config must be a mapping")
-            continue
+        name = entry["type"]
+        seen[name] = index
         try:
-            steps.append(Step(name, registry[kind](settings)))
+            steps.append(Step(name, builders[_kind(name)](entry.get("config") or {})))
         except (ValueError, TypeError) as exc:
             problems.append(f"step {index} ({name}): {exc}")
+    problems.extend(_order_problems(seen, stages or {}))
     if problems:
-        raise ValueError("; ".join(problems))
+        raise PipelineConfigError(problems)
     return steps
+
+
+def _kind(name: str) -> str:
+    return name.split("/", 1)[0]
+
+
+def _shape_problem(index: int, entry: Any, builders: Mapping[str, Builder]) -> str | None:
+    """Why an entry is not `{type: kind[/name], config: {...}}` with a known kind, or None."""
+    if not isinstance(entry, Mapping):
+        return f"step {index}: expected a mapping with type and config, got {type(entry).__name__}"
+    name = entry.get("type")
+    if not isinstance(name, str) or not name:
+        return f"step {index}: type must be a non-empty string"
+    unknown = sorted(str(key) for key in entry if key not in _STEP_KEYS)
+    if unknown:
+        return f"step {index} ({name}): unknown key(s) {', '.join(unknown)}"
+    if _kind(name) not in builders:
+        return f"step {index}: unknown processor type {_kind(name)!r}"
+    if not isinstance(entry.get("config") or {}, Mapping):
+        return f"step {index} ({name}): config must be a mapping"
+    return None
+
+
+def _order_problems(seen: Mapping[str, int], stages: Mapping[str, Builder]) -> list[str]:
+    """Every ORDER_RULES violation, and a stage appearing more than once (it would count twice)."""
+    first: dict[str, tuple[int, str]] = {}
+    problems: list[str] = []
+    for name, index in seen.items():
+        kind = _kind(name)
+        if kind in first and kind in stages:
+            problems.append(f"step {index} ({name}): {kind} may appear only once")
+        first.setdefault(kind, (index, name))
+    for earlier, later in ORDER_RULES:
+        if earlier in first and later in first and first[later][0] < first[earlier][0]:
+            index, name = first[later]
+            problems.append(
+                f"step {index} ({name}): must come after {earlier} (step {first[earlier][0]})"
+            )
+    return problems
 
 
 class Pipeline:

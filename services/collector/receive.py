@@ -10,6 +10,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
 from services.collector.pipeline import Pipeline
+from services.collector.processors.truncate import count_truncated
 from shared.otlp.traces import decode_export_request
 
 SIGNAL_TRACES = "traces"
@@ -50,6 +51,7 @@ class Receiver:
         if spans:
             await self._exporter.hand_off(project_id, spans)
         self._metrics.spans_processed.labels(SIGNAL_TRACES, transport).inc(len(spans))
+        self._metrics.truncated_values.inc(count_truncated(spans))
         return ExportOutcome(len(spans), decoded.rejected, decoded.message())
 
 
