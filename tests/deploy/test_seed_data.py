@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.api.app import create_app
@@ -103,12 +102,18 @@ def test_reset_empties_the_telemetry_and_keeps_the_default_project(database_url:
     assert count(database_url, "schema_migrations") > 0
 
 
-@pytest.mark.skipif(shutil.which("psql") is None, reason="psql is not installed")
+def psql() -> str:
+    """The psql client: on PATH, or beside the PostgreSQL server the tests run."""
+    from deploy.local.binaries import find_postgres_bindir
+
+    return shutil.which("psql") or str(find_postgres_bindir(None) / "psql")
+
+
 def test_psql_runs_both_files_as_documented(database_url: str) -> None:
     for path in (SEED, RESET, SEED):
         with path.open("rb") as stdin:
             result = subprocess.run(
-                ["psql", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", database_url],
+                [psql(), "--no-psqlrc", "-v", "ON_ERROR_STOP=1", database_url],
                 stdin=stdin,
                 capture_output=True,
                 timeout=60,
