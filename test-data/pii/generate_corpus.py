@@ -19,6 +19,11 @@ import string
 from pathlib import Path
 
 OUT = Path(__file__).with_name("corpus.jsonl")
+# Cases written by hand after the detectors and run once blind (see docs/redaction.md).
+HANDWRITTEN = [
+    json.loads(line)
+    for line in Path(__file__).with_name("handwritten.jsonl").read_text().splitlines()
+]
 rng = random.Random(20260101)
 ALNUM = string.ascii_letters + string.digits
 B64URL = ALNUM + "-_"
@@ -406,6 +411,7 @@ def build_positives() -> list[dict[str, object]]:
         }
         cases.append({"label": "positive", "kind": "mixed", "format": "json",
                       "text": json_message(text, index % 5), "secrets": secrets})  # fmt: skip
+    cases += [case for case in HANDWRITTEN if case["label"] == "positive"]
     return cases
 
 
@@ -549,6 +555,7 @@ def build_negatives() -> list[dict[str, object]]:
     pool += [("id", text) for text in ID_NEGATIVES]
     pool += [("code", text) for text in CODE_NEGATIVES]
     pool += [("prose", text) for text in PROSE_NEGATIVES]
+    pool += [(case["near"], case["text"]) for case in HANDWRITTEN if case["label"] == "negative"]
     for index, (near, text) in enumerate(pool):
         cases.append({"label": "negative", "near": near, "format": "text", "text": text})
         if index % 4 == 0:

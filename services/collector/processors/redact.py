@@ -182,9 +182,10 @@ def build(config: RedactConfig, stats: RedactStats | None = None) -> Processor:
 
 
 def _compile(config: RedactConfig, rules: ProjectRules) -> RedactPolicy:
-    modes = {kind: config.modes.get(kind, config.default_mode) for kind in Kind}
-    modes.update(rules.modes)
-    disabled = (config.disabled - rules.modes.keys()) | rules.disabled
+    # Names given as plain strings (a config built in code) become the enums compared by `is`.
+    modes = {kind: Mode(config.modes.get(kind, config.default_mode)) for kind in Kind}
+    modes.update({Kind(kind): Mode(mode) for kind, mode in rules.modes.items()})
+    disabled = {Kind(kind) for kind in config.disabled - rules.modes.keys() | rules.disabled}
     patterns = config.allow_patterns + rules.allow_patterns
     return RedactPolicy(
         modes=MappingProxyType(
@@ -207,7 +208,15 @@ def _problems(config: RedactConfig) -> list[str]:
                 re.compile(pattern)
             except re.error as exc:
                 problems.append(f"{name}[{index}]: invalid regex ({exc})")
-    hashing = [name for name, mode in _all_modes(config) if mode is Mode.HASH]
+    modes = _all_modes(config)
+    problems += [
+        f"{name}: expected one of {', '.join(MODES)}" for name, m in modes if m not in MODES
+    ]
+    rules = [*config.modes, *config.disabled]
+    for project in config.projects.values():
+        rules += [*project.modes, *project.disabled]
+    problems += [f"unknown rule {rule!r}" for rule in rules if rule not in RULES]
+    hashing = [name for name, mode in modes if mode == Mode.HASH]
     if hashing and len(config.hash_secret) < MIN_HASH_SECRET_LENGTH:
         problems.append(
             f"hash_secret: at least {MIN_HASH_SECRET_LENGTH} characters required"

@@ -434,6 +434,14 @@ def test_config_errors_name_the_bad_key(mapping: dict[str, Any], message: str) -
         RedactConfig.from_mapping(mapping)
 
 
+def test_config_built_in_code_accepts_plain_names_and_checks_them() -> None:
+    config = RedactConfig(modes={"email": "drop"}, disabled=frozenset({"ipv4"}))  # type: ignore[dict-item]
+    span = make_span({"a": EMAIL, "b": "203.0.113.9 and 4111111111111111"})
+    assert redact_one(span, config).attributes == {"b": "203.0.113.9 and [REDACTED:CREDIT_CARD]"}
+    with pytest.raises(ValueError, match="unknown rule 'emial'"):
+        RedactConfig(modes={"emial": "mask"})  # type: ignore[dict-item]
+
+
 def test_config_reports_every_problem_at_once() -> None:
     with pytest.raises(ValueError) as error:
         RedactConfig.from_mapping({"colour": 1, "modes": {"x": "mask"}, "disabled": ["y"]})

@@ -25,7 +25,7 @@ _AWS_SECRET_VALUE = re.compile(r"[A-Za-z0-9/+]{40}")
 class _Literal(NamedTuple):
     kind: Kind
     gate: str  # a character the text must hold: far cheaper to test than a substring
-    triggers: tuple[str, ...]  # then one of these must occur for the regex to run
+    triggers: tuple[str, ...]  # then one of these must occur (`~`: in any case) for the regex
     pattern: re.Pattern[str]
     check: Check
 
@@ -89,7 +89,7 @@ _LITERALS = (
         r"(eyJ[A-Za-z0-9_\-]{6,})\.ey[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*",
         _jwt,
     ),
-    _literal(Kind.ANTHROPIC_KEY, "-", "sk-ant-", r"sk-ant-[A-Za-z0-9_\-]{20,}", _whole),
+    _literal(Kind.ANTHROPIC_KEY, "-", "sk-", r"sk-ant-[A-Za-z0-9_\-]{20,}", _whole),
     _literal(
         Kind.OPENAI_KEY, "-", "sk-",
         r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?([A-Za-z0-9_\-]{20,})",
@@ -106,13 +106,13 @@ _LITERALS = (
         _whole,
     ),
     _literal(
-        Kind.AWS_SECRET_KEY, "", "ecret ECRET",
+        Kind.AWS_SECRET_KEY, "", "~secret",
         r"(?i:secret)[_\-. ]?(?i:access[_\-. ]?)?(?i:key)"
         r"(?:[\"']?\s*(?:[:=]|=>)\s*[\"']?|\s+(?:is\s+)?)([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
         _group,
     ),
     _literal(
-        Kind.BEARER_TOKEN, "", "earer EARER",
+        Kind.BEARER_TOKEN, "", "~bearer",
         r"(?i:bearer)[ \t]+([A-Za-z0-9\-._~+/]{16,}=*)(?![A-Za-z0-9\-._~+/=])",
         _bearer,
     ),
@@ -120,6 +120,10 @@ _LITERALS = (
 _EMAIL_DOMAIN = re.compile(
     r"@((?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})"
     r"(?![\w\-]|\.[A-Za-z0-9])"
+)
+# An AWS secret written next to its access key id (`AKIA... / wJalr...`).
+_AWS_SECRET_AFTER_ID = re.compile(
+    r"[\s,;:|/\"'=]{1,20}([A-Za-z0-9+][A-Za-z0-9/+]{39})(?![A-Za-z0-9/+=])"
 )
 _HEX = "[0-9A-Fa-f]"
 _IPV4_TAIL = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
@@ -148,7 +152,12 @@ def _find_emails(text: str) -> Iterator[Match]:
             start -= 1
         while start < at and text[start] in "._%+-":
             start += 1
-        if start < at and is_email_domain(found.group(1)) and not _is_url_password(text, start):
+        if (
+            start < at
+            and is_email_domain(found.group(1))
+            and text[start:at] != "git"  # `git@github.com`: an SSH remote, not an address
+            and not _is_url_password(text, start)
+        ):
             yield Match(start, found.end(), Kind.EMAIL)
 
 
@@ -161,19 +170,23 @@ def _is_url_password(text: str, start: int) -> bool:
 
 
 def _find_ipv6(text: str) -> Iterator[Match]:
+    # Each `::` belongs to a run of hex digits and colons; an address can only start where
+    # the run does, so one attempt per run.
     position = text.find("::")
     while position >= 0:
         start = position
-        while start > 0 and position - start < 40 and text[start - 1] in _IPV6_CHARS:
+        while start > 0 and text[start - 1] in _IPV6_CHARS:
             start -= 1
+        stop = position + 2
+        while stop < len(text) and text[stop] in _IPV6_CHARS:
+            stop += 1
         found = None
         if start == 0 or (text[start - 1] not in _TOKEN_CHARS and text[start - 1] != "."):
             found = _IPV6_COMPRESSED.match(text, start)
         if found is not None and (match := _ipv6_match(found.group(), start)) is not None:
             yield match
-            position = text.find("::", match.end)
-        else:
-            position = text.find("::", position + 2)
+            stop = max(stop, match.end)
+        position = text.find("::", stop)
     if _IPV6_FULL_HINT.search(text) is not None:
         for found in _IPV6_FULL.finditer(text):
             if (match := _ipv6_match(found.group(1), found.start())) is not None:
@@ -187,11 +200,23 @@ def _ipv6_match(candidate: str, start: int) -> Match | None:
 
 
 def _find_all(text: str, kinds: frozenset[Kind]) -> Iterator[Match]:
+    # Substring tests cost as much as a tenth of the whole scan: each runs at most once,
+    # and case-blind ones run once on a lower-cased copy.
+    seen: dict[str, bool] = {}
+    lowered = ""
     for detector in _LITERALS:
         if detector.kind not in kinds or detector.gate not in text:
             continue
         for trigger in detector.triggers:
-            if trigger in text:
+            is_present = seen.get(trigger)
+            if is_present is None:
+                if trigger.startswith("~"):
+                    lowered = lowered or text.lower()
+                    is_present = trigger[1:] in lowered
+                else:
+                    is_present = trigger in text
+                seen[trigger] = is_present
+            if is_present:
                 break
         else:
             continue
@@ -204,7 +229,12 @@ def _find_all(text: str, kinds: frozenset[Kind]) -> Iterator[Match]:
     if Kind.IPV6 in kinds and ":" in text:
         yield from _find_ipv6(text)
     if not kinds.isdisjoint(SCAN_KINDS):
-        yield from scan(text, kinds)
+        for match in scan(text, kinds):
+            yield match
+            if match.kind is Kind.AWS_ACCESS_KEY_ID and Kind.AWS_SECRET_KEY in kinds:
+                secret = _AWS_SECRET_AFTER_ID.match(text, match.end)
+                if secret is not None:
+                    yield Match(*secret.span(1), Kind.AWS_SECRET_KEY)
 
 
 def find_matches(text: str, kinds: frozenset[Kind]) -> list[Match]:

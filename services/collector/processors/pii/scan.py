@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from .kinds import Kind, Match
-from .validators import IBAN_LENGTHS, is_card_number, is_iban, is_ssn
+from .validators import IBAN_LENGTHS, card_lengths, is_iban, is_luhn_valid, is_ssn
 
 # Checks a candidate text[start:end]; returns where the detection ends, or None.
 Check = Callable[[str, int, int], int | None]
@@ -29,7 +29,11 @@ _SSN_LABEL = re.compile(
 )
 _GROUPS = re.compile(r"\+?[0-9]+")
 _SSN_SHAPE = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
-_VERSION_LABEL = re.compile(r"\b(?:version|ver|build|release|firmware|fw)\b[\s:=.]{0,3}\Z")
+# Dotted numbers that are versions or document sections, not addresses.
+_VERSION_LABEL = re.compile(
+    r"\b(?:version|ver|build|release|firmware|fw|section|sec|chapter|ch|clause|"
+    r"paragraph|para|figure|fig|table|step|item|rule|article|art|§)[\s:=.]{0,3}\Z"
+)
 
 
 class _Branch(NamedTuple):
@@ -75,13 +79,23 @@ def _check_ssn(text: str, start: int, end: int) -> int | None:
 
 
 def _check_card(text: str, start: int, end: int) -> int | None:
-    # The pattern is greedy: a card followed by another number needs trailing groups cut.
-    while end - start >= 13:
-        if is_card_number("".join(char for char in text[start:end] if char.isdigit())):
-            return end
-        end = max(text.rfind(" ", start, end), text.rfind("-", start, end))
-        if end <= start:
-            return None
+    # The pattern is greedy: a card followed by another number needs trailing groups cut,
+    # so each group end is a candidate, longest first.
+    digits = "".join(char for char in text[start:end] if char.isdigit())
+    lengths = card_lengths(digits)
+    if not lengths:
+        return None
+    stops: list[tuple[int, int]] = []
+    count = 0
+    for index in range(start, end):
+        if text[index].isdigit():
+            count += 1
+        else:
+            stops.append((count, index))
+    stops.append((count, end))
+    for length, stop in reversed(stops):
+        if length in lengths and is_luhn_valid(digits[:length]):
+            return stop
     return None
 
 
@@ -126,7 +140,7 @@ def _check_ipv4(text: str, start: int, end: int) -> int | None:
 def _check_labelled_ssn(text: str, start: int, end: int) -> int | None:
     if not _label_before(text, start, _SSN_LABEL):
         return None
-    digits = text[start:end]
+    digits = text[start:end].replace(" ", "")
     return end if is_ssn(digits[:3], digits[3:5], digits[5:]) else None
 
 
@@ -173,7 +187,9 @@ _BRANCHES = (
         _check_national,
     ),
     _Branch(Kind.IPV4, "0", rf"{_OCTET}(?:\.{_OCTET}){{3}}(?!\w|\.[0-9]|-[A-Za-z])", _check_ipv4),
-    _Branch(Kind.SSN, "0", rf"{_D}{{9}}{_END}", _check_labelled_ssn),
+    _Branch(
+        Kind.SSN, "0", rf"(?:{_D}{{9}}|{_D}{{3}} {_D}{{2}} {_D}{{4}}){_END}", _check_labelled_ssn
+    ),
     _Branch(Kind.PHONE, "0", rf"{_D}{{7,15}}{_END}", _check_labelled_phone),
 )
 _COMPILED = tuple(re.compile(branch.pattern) for branch in _BRANCHES)

@@ -66,16 +66,31 @@ def is_luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_prefixes() -> dict[str, frozenset[int]]:
+    prefixes: dict[str, frozenset[int]] = {}
+    for low, high, lengths in reversed(_CARD_RANGES):  # earlier ranges take precedence
+        width = len(str(low))
+        for prefix in range(low, high + 1):
+            prefixes[str(prefix).zfill(width)] = lengths
+    return prefixes
+
+
+_CARD_PREFIXES = _card_prefixes()
+
+
+def card_lengths(digits: str) -> frozenset[int]:
+    """The lengths a card number starting with these digits can have; empty if no network
+    issues numbers with that prefix."""
+    for width in (4, 3, 2, 1):
+        lengths = _CARD_PREFIXES.get(digits[:width])
+        if lengths is not None:
+            return lengths
+    return frozenset()
+
+
 def is_card_number(digits: str) -> bool:
     """True if the digits have a card network's prefix and length and pass Luhn."""
-    length = len(digits)
-    if not 13 <= length <= 19:
-        return False
-    for low, high, lengths in _CARD_RANGES:
-        width = len(str(low))
-        if low <= int(digits[:width]) <= high and length in lengths:
-            return is_luhn_valid(digits)
-    return False
+    return len(digits) in card_lengths(digits) and is_luhn_valid(digits)
 
 
 def is_iban(compact: str) -> bool:

@@ -45,7 +45,7 @@ class Redactor:
 
     def _value(self, value: object, key: str | None, depth: int, found: list[Kind]) -> object:
         if isinstance(value, str):
-            return self._text(value, key, depth, found)
+            return value if len(value) < MIN_LENGTH else self._text(value, key, depth, found)
         if isinstance(value, dict):
             return self._dict(value, depth + 1, found)
         if isinstance(value, list | tuple):
@@ -67,8 +67,13 @@ class Redactor:
         changed: dict[object, object] | None = None
         is_dropped = False
         for index, (name, item) in enumerate(value.items()):
-            new_name = self._text(name, None, depth, found) if isinstance(name, str) else name
-            new_item = self._value(item, name if isinstance(name, str) else None, depth, found)
+            key = name if isinstance(name, str) else None
+            new_name = (
+                name
+                if key is None or len(key) < MIN_LENGTH
+                else self._text(key, None, depth, found)
+            )
+            new_item = self._value(item, key, depth, found)
             is_dropped = is_dropped or new_name is DROPPED or new_item is DROPPED
             if changed is None and (new_name is not name or new_item is not item):
                 changed = dict(list(value.items())[:index])
@@ -84,9 +89,12 @@ class Redactor:
         if depth > MAX_DEPTH:
             raise NestingTooDeepError(f"value nests deeper than {MAX_DEPTH} levels")
         items = [self._value(item, None, depth, found) for item in value]
-        if any(item is DROPPED for item in items):
-            return DROPPED
-        if all(new is old for new, old in zip(items, value, strict=True)):
+        is_changed = False
+        for new, old in zip(items, value, strict=True):
+            if new is DROPPED:
+                return DROPPED
+            is_changed = is_changed or new is not old
+        if not is_changed:
             return value
         return items if isinstance(value, list) else tuple(items)
 
