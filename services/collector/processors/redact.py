@@ -16,8 +16,14 @@ from .base import Processor
 from .pii.kinds import Kind
 from .pii.policy import Mode, RedactPolicy, derive_hash_key
 from .pii.spans import SpanRedactor
-from .pii.walker import count_kinds
+from .pii.walker import DROPPED, count_kinds, redact_value
 from .settings import SettingsReader
+
+# The log-record redactor reuses the walker: `redact_value(body, policies.for_project(id))`.
+__all__ = [
+    "DROPPED", "ProjectPolicies", "ProjectRules", "RedactConfig", "RedactCounts", "RedactStats",
+    "build", "redact_value",
+]  # fmt: skip
 
 RULES = tuple(kind.value for kind in Kind)
 MODES = tuple(mode.value for mode in Mode)
