@@ -23,9 +23,14 @@ from services.collector.otlp_grpc import TraceService, build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, PipelineConfigError, build_pipeline
 from services.collector.pipeline_file import PipelineFile
-from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
+from services.collector.processors.registry import (
+    DEFAULT_STEPS,
+    ProcessorContext,
+    build_registry,
+)
 from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
+from services.collector.redaction_metrics import RedactionCollector
 from shared.errors import ConfigError
 from shared.log import configure_logging
 from shared.metrics_http import build_metrics_app, start_site
@@ -82,10 +87,13 @@ def load_pipeline(
 ) -> tuple[Pipeline, PipelineFile | None]:
     """The first pipeline (the file's, else DEFAULT_STEPS) and the file to watch, if any."""
     llm_metrics = LLMMetrics(metrics.registry)
+    context = ProcessorContext(redact_hash_secret=config.redact_hash_secret)
+    metrics.registry.register(RedactionCollector(context.redact_stats))
+    registry = build_registry(context)
 
     def make_pipeline(steps: Sequence[Mapping[str, Any]]) -> Pipeline:
         stages = {LLM_METRICS_STEP: llm_metrics.build_step}
-        return Pipeline(build_pipeline(steps, REGISTRY, stages), metrics)
+        return Pipeline(build_pipeline(steps, registry, stages), metrics)
 
     if not config.pipeline_file:
         return make_pipeline(DEFAULT_STEPS), None

@@ -22,6 +22,7 @@ class CollectorConfig:
     max_stream_entries: int = 20000
     max_request_bytes: int = 16 * 1024 * 1024
     pipeline_file: str = ""
+    redact_hash_secret: str = field(default="", repr=False)
     dev_mode: bool = False
     default_project: str = "default"
     log_level: str = "INFO"
@@ -42,6 +43,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
             "COLLECTOR_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024
         ),
         pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
+        redact_hash_secret=env.text("REDACT_HASH_SECRET", ""),
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),
         default_project=env.text("LLMOBS_DEFAULT_PROJECT", "default"),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),

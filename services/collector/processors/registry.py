@@ -3,25 +3,60 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from services.collector.pipeline import Builder
-from services.collector.processors import estimate_tokens, normalize, price, sample, truncate
+from services.collector.processors import (
+    estimate_tokens,
+    normalize,
+    price,
+    redact,
+    sample,
+    truncate,
+)
+from services.collector.processors.base import Processor
 
-REGISTRY: Mapping[str, Builder] = {
-    "normalize": lambda m: normalize.build(normalize.NormalizeConfig.from_mapping(m)),
-    "estimate_tokens": lambda m: estimate_tokens.build(
-        estimate_tokens.EstimateTokensConfig.from_mapping(m)
-    ),
-    "price": lambda m: price.build(price.PriceConfig.from_mapping(m)),
-    "truncate": lambda m: truncate.build(truncate.TruncateConfig.from_mapping(m)),
-    "sample": lambda m: sample.build(sample.SampleConfig.from_mapping(m)),
-}
 
-# The pipeline run when no pipeline file is configured. `llm_metrics` is a built-in stage (see
+@dataclass(frozen=True, slots=True)
+class ProcessorContext:
+    """What processors get from the process rather than from the pipeline file."""
+
+    redact_stats: redact.RedactStats = field(default_factory=redact.RedactStats)
+    # REDACT_HASH_SECRET: used when the pipeline file's redact step names no secret of its own.
+    redact_hash_secret: str = field(default="", repr=False)
+
+
+def build_registry(context: ProcessorContext) -> Mapping[str, Builder]:
+    """Every processor type, built with the process's context."""
+
+    def build_redact(settings: Mapping[str, Any]) -> Processor:
+        config = redact.RedactConfig.from_mapping(settings)
+        if not config.hash_secret and context.redact_hash_secret:
+            config = replace(config, hash_secret=context.redact_hash_secret)
+        return redact.build(config, context.redact_stats)
+
+    return {
+        "normalize": lambda m: normalize.build(normalize.NormalizeConfig.from_mapping(m)),
+        "redact": build_redact,
+        "estimate_tokens": lambda m: estimate_tokens.build(
+            estimate_tokens.EstimateTokensConfig.from_mapping(m)
+        ),
+        "price": lambda m: price.build(price.PriceConfig.from_mapping(m)),
+        "truncate": lambda m: truncate.build(truncate.TruncateConfig.from_mapping(m)),
+        "sample": lambda m: sample.build(sample.SampleConfig.from_mapping(m)),
+    }
+
+
+# Built with a default context, for tools and tests that need no redaction counts.
+REGISTRY: Mapping[str, Builder] = build_registry(ProcessorContext())
+
+# The pipeline run when no pipeline file is configured. Redaction comes right after
+# normalisation, before anything else reads the content. `llm_metrics` is a built-in stage (see
 # services/collector/llm_metrics.py), not a processor: build with it among the stages.
 DEFAULT_STEPS: tuple[Mapping[str, Any], ...] = (
     {"type": "normalize"},
+    {"type": "redact"},
     {"type": "estimate_tokens"},
     {"type": "price"},
     {"type": "llm_metrics"},
