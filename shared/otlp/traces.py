@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanPb
 
 from shared.otlp.anyvalue import attributes_to_dict
+from shared.otlp.rejections import Rejections
 from shared.span import Span, SpanEvent, SpanLink
 
 _ZERO_TRACE_ID = bytes(16)
@@ -15,22 +17,12 @@ _ZERO_SPAN_ID = bytes(8)
 
 
 @dataclass(slots=True)
-class DecodedTraces:
+class DecodedTraces(Rejections):
     """The spans of one request that were accepted, and why others were rejected."""
 
+    NOUN: ClassVar[str] = "span"
+
     spans: list[Span] = field(default_factory=list)
-    rejected: int = 0
-    # Reason -> count, for partial success messages and metrics.
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, reason: str) -> None:
-        """Count one rejected span under its reason."""
-        self.rejected += 1
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
-
-    def message(self) -> str:
-        """A partial-success message naming every reason with its count, or ''."""
-        return "; ".join(f"{count} span(s): {reason}" for reason, count in self.reasons.items())
 
 
 def decode_export_request(
