@@ -14,7 +14,7 @@ import redis.asyncio as redis
 from services.collector.config import CollectorConfig, load_config
 from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
-from services.collector.otlp_grpc import TraceService, build_server
+from services.collector.otlp_grpc import build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, build_pipeline
 from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
@@ -22,6 +22,7 @@ from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
 from shared.errors import ConfigError
 from shared.log import configure_logging
+from shared.log_record import LogRecord
 from shared.metrics_http import build_metrics_app, start_site
 
 log = logging.getLogger("services.collector")
@@ -41,12 +42,12 @@ async def serve(config: CollectorConfig) -> None:
         stack.push_async_callback(client.aclose)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
         pipeline = Pipeline(build_pipeline(DEFAULT_STEPS, REGISTRY), metrics)
-        receiver = Receiver(pipeline, exporter, metrics)
+        # Log records pass through a pipeline of their own, empty until log processors exist.
+        receiver = Receiver(pipeline, exporter, metrics, Pipeline[LogRecord]([], metrics))
         projects = ProjectResolver(config.default_project)
         grpc_server, _ = build_server(
-            TraceService(receiver, projects, metrics), config.host, config.grpc_port,
-            config.max_request_bytes,
-        )  # fmt: skip
+            receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes
+        )
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
         http_app = build_app(receiver, projects, metrics, config.max_request_bytes)
