@@ -46,7 +46,7 @@ def metrics_request(offset_ns: int = 0) -> ExportMetricsServiceRequest:
     total.sum.aggregation_temporality = 1
     total.sum.is_monotonic = True
     total.sum.data_points.add(start_time_unix_nano=now - 10**9, time_unix_nano=now, as_int=3)
-    total.sum.data_points.add(start_time_unix_nano=now - 10**9, time_unix_nano=now, flags=1)
+    total.sum.data_points.add(start_time_unix_nano=now - 10**9, time_unix_nano=now + 1, flags=1)
 
     histogram = scope_metrics.metrics.add(name="gen_ai.client.token.usage", unit="{token}")
     histogram.histogram.aggregation_temporality = 2
@@ -113,6 +113,6 @@ def logs_request(offset_ns: int = 0) -> ExportLogsServiceRequest:
     line.body.string_value = "provider returned 429"
     line.attributes.append(kv("http.status_code", AnyValue(int_value=429)))
 
-    untimed = scope_logs.log_records.add(observed_time_unix_nano=now + 3)
+    untimed = scope_logs.log_records.add(observed_time_unix_nano=now + 3_000)
     untimed.body.bytes_value = b"\x00\x01"
     return request

@@ -37,7 +37,7 @@ def test_every_field_is_decoded() -> None:
         "provider returned 429", 17, "ERROR",
     )  # fmt: skip
     assert (line.trace_id, line.span_id, line.attributes) == ("", "", {"http.status_code": 429})
-    assert (untimed.time_unix_nano, untimed.observed_time_unix_nano) == (0, T0 + 3)
+    assert (untimed.time_unix_nano, untimed.observed_time_unix_nano) == (0, T0 + 3_000)
     assert untimed.body == b"\x00\x01"
 
 
