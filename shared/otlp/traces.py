@@ -9,11 +9,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanPb
 
 from shared.otlp.anyvalue import attributes_to_dict
-from shared.otlp.rejections import Rejections
+from shared.otlp.rejections import INT64_MAX, Rejections
 from shared.span import Span, SpanEvent, SpanLink
 
 _ZERO_TRACE_ID = bytes(16)
 _ZERO_SPAN_ID = bytes(8)
+# The spans table's integer columns hold the dropped counts (uint32 in OTLP).
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(slots=True)
@@ -83,6 +85,12 @@ def _invalid_reason(span: SpanPb) -> str:
         return "start_time_unix_nano is missing"
     if span.end_time_unix_nano and span.end_time_unix_nano < span.start_time_unix_nano:
         return "end_time_unix_nano is before start_time_unix_nano"
+    # Past what the columns hold, a span would fail its whole batch in storage, again and again.
+    if span.end_time_unix_nano > INT64_MAX or span.start_time_unix_nano > INT64_MAX:
+        return "start_time_unix_nano or end_time_unix_nano is out of range"
+    if max(span.dropped_attributes_count, span.dropped_events_count,
+           span.dropped_links_count) > _INT32_MAX:  # fmt: skip
+        return "dropped_attributes_count, dropped_events_count or dropped_links_count is too large"
     return ""
 
 
