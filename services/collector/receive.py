@@ -52,7 +52,9 @@ class Receiver:
         log_pipeline: Pipeline[LogRecord] | None = None,
     ) -> None:
         self.pipeline = pipeline
-        self.log_pipeline = log_pipeline or Pipeline[LogRecord]([], metrics)
+        self.log_pipeline = (
+            Pipeline[LogRecord]([], metrics) if log_pipeline is None else log_pipeline
+        )
         self._exporter = exporter
         self._metrics = metrics
 
