@@ -1,4 +1,9 @@
-"""The hand-off format between collector and storage: one Redis Stream entry per accepted batch."""
+"""The hand-off format between collector and storage: one Redis Stream entry per accepted batch.
+
+Every signal shares one stream and one entry layout; the `signal` field says what the records
+are. A new signal is no new layout (FORMAT_VERSION stays): storage dead-letters entries of a
+signal it does not know, so storage is upgraded before the collector.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,19 @@ import orjson
 import zstandard
 
 from shared.errors import BadInputError
+from shared.log_record import LogRecord
+from shared.metric_point import MetricPoint
 from shared.span import Span
+
+# The canonical records one entry can carry (all of one signal).
+Record = Span | MetricPoint | LogRecord
 
 # Bump when the entry layout changes; storage refuses versions it does not know.
 FORMAT_VERSION = b"1"
-SIGNAL_TRACES = b"traces"
+SIGNAL_TRACES = "traces"
+SIGNAL_METRICS = "metrics"
+SIGNAL_LOGS = "logs"
+SIGNALS = (SIGNAL_TRACES, SIGNAL_METRICS, SIGNAL_LOGS)
 DEFAULT_STREAM = "llmobs:spans"
 DEFAULT_DEAD_LETTER_STREAM = "llmobs:spans:dead"
 DEFAULT_GROUP = "storage"
@@ -42,16 +55,21 @@ class Batch:
     records: list[dict[str, Any]]
 
 
-def encode_spans(project_id: str, spans: Sequence[Span]) -> dict[bytes, bytes]:
-    """Return the stream entry fields for a batch of spans (zstd-compressed JSON)."""
-    body = orjson.dumps(spans, default=_encode_default)
+def encode_batch(signal: str, project_id: str, records: Sequence[Record]) -> dict[bytes, bytes]:
+    """Return the stream entry fields for a batch of one signal's records (zstd-compressed JSON)."""
+    body = orjson.dumps(records, default=_encode_default)
     return {
         b"v": FORMAT_VERSION,
-        b"signal": SIGNAL_TRACES,
+        b"signal": signal.encode(),
         b"project": project_id.encode(),
-        b"count": str(len(spans)).encode(),
+        b"count": str(len(records)).encode(),
         b"body": _COMPRESSOR.compress(body),
     }
+
+
+def encode_spans(project_id: str, spans: Sequence[Span]) -> dict[bytes, bytes]:
+    """Return the stream entry fields for a batch of spans."""
+    return encode_batch(SIGNAL_TRACES, project_id, spans)
 
 
 def decode_entry(fields: dict[bytes, bytes]) -> Batch:

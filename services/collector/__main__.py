@@ -19,7 +19,7 @@ from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
 from services.collector.llm_metrics import LLMMetrics
 from services.collector.metrics import CollectorMetrics
-from services.collector.otlp_grpc import TraceService, build_server
+from services.collector.otlp_grpc import build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, PipelineConfigError, build_pipeline
 from services.collector.pipeline_file import PipelineFile
@@ -33,7 +33,9 @@ from services.collector.receive import Receiver
 from services.collector.redaction_metrics import RedactionCollector
 from shared.errors import ConfigError
 from shared.log import configure_logging
+from shared.log_record import LogRecord
 from shared.metrics_http import build_metrics_app, start_site
+from shared.span import Span
 
 log = logging.getLogger("services.collector")
 
@@ -52,15 +54,15 @@ async def serve(config: CollectorConfig) -> None:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
-        receiver = Receiver(pipeline, exporter, metrics)
+        # Log records pass through a pipeline of their own, empty until log processors exist.
+        receiver = Receiver(pipeline, exporter, metrics, Pipeline[LogRecord]([], metrics))
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
             stack.push_async_callback(_cancel, watch)
         projects = ProjectResolver(config.default_project)
         grpc_server, _ = build_server(
-            TraceService(receiver, projects, metrics), config.host, config.grpc_port,
-            config.max_request_bytes,
-        )  # fmt: skip
+            receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes
+        )
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
         http_app = build_app(receiver, projects, metrics, config.max_request_bytes)
@@ -84,14 +86,14 @@ async def serve(config: CollectorConfig) -> None:
 
 def load_pipeline(
     config: CollectorConfig, metrics: CollectorMetrics
-) -> tuple[Pipeline, PipelineFile | None]:
+) -> tuple[Pipeline[Span], PipelineFile | None]:
     """The first pipeline (the file's, else DEFAULT_STEPS) and the file to watch, if any."""
     llm_metrics = LLMMetrics(metrics.registry)
     context = ProcessorContext(redact_hash_secret=config.redact_hash_secret)
     metrics.registry.register(RedactionCollector(context.redact_stats))
     registry = build_registry(context)
 
-    def make_pipeline(steps: Sequence[Mapping[str, Any]]) -> Pipeline:
+    def make_pipeline(steps: Sequence[Mapping[str, Any]]) -> Pipeline[Span]:
         stages = {LLM_METRICS_STEP: llm_metrics.build_step}
         return Pipeline(build_pipeline(steps, registry, stages), metrics)
 

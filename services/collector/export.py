@@ -8,8 +8,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from shared.errors import ThrottledError, UnavailableError
-from shared.handoff import encode_spans
-from shared.span import Span
+from shared.handoff import Record, encode_batch
 
 # Check the bound and append in one atomic step, so concurrent collectors cannot overshoot it
 # by more than one entry each. Returns false when the stream is full.
@@ -28,9 +27,9 @@ class StreamExporter:
         self._max_entries = max_entries
         self._script = client.register_script(_BOUNDED_XADD)
 
-    async def hand_off(self, project_id: str, spans: Sequence[Span]) -> bytes:
-        """Queue the spans; raise ThrottledError when full, UnavailableError when Redis is down."""
-        fields = encode_spans(project_id, spans)
+    async def hand_off(self, signal: str, project_id: str, records: Sequence[Record]) -> bytes:
+        """Queue the batch; raise ThrottledError when full, UnavailableError when Redis is down."""
+        fields = encode_batch(signal, project_id, records)
         args: list[bytes | int] = [self._max_entries]
         for key, value in fields.items():
             args.extend((key, value))

@@ -14,7 +14,8 @@ class CollectorMetrics:
         ProcessCollector(registry=self.registry)
         r = self.registry
         self.spans_received = Counter(
-            "collector_spans_received_total", "Spans received, before validation.",
+            "collector_spans_received_total",
+            "Records received (spans, data points, log records by signal), before validation.",
             ["signal", "transport"], registry=r,
         )  # fmt: skip
         self.spans_processed = Counter(

@@ -1,20 +1,20 @@
-"""OTLP/gRPC receiver (TraceService on 4317), translating the receive core's errors to codes."""
+"""OTLP/gRPC receiver (trace, metrics and logs services on 4317), mapping errors to codes."""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
-from google.protobuf.message import DecodeError
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
-from services.collector.receive import SIGNAL_TRACES, Receiver
+from services.collector.receive import Receiver
+from services.collector.signals import SIGNALS, OtlpSignal
 from shared.errors import (
     BadInputError,
     ObservatoryError,
@@ -24,20 +24,10 @@ from shared.errors import (
     ThrottledError,
     UnauthenticatedError,
 )
+from shared.otlp.protobuf import parse_protobuf
 
 log = logging.getLogger(__name__)
 TRANSPORT = "grpc"
-_TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService"
-
-
-def parse_request(body: bytes) -> trace_service_pb2.ExportTraceServiceRequest:
-    """Parse the serialized request; BadInputError names what is wrong."""
-    request = trace_service_pb2.ExportTraceServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except DecodeError as exc:
-        raise BadInputError(f"message is not a valid ExportTraceServiceRequest: {exc}") from exc
-    return request
 
 
 def grpc_status(error: ObservatoryError) -> tuple[grpc.StatusCode, int]:
@@ -68,63 +58,69 @@ async def abort_with(context: grpc.aio.ServicerContext, error: ObservatoryError)
     raise AssertionError("grpc.aio context.abort returned")
 
 
-class TraceService:
-    """`opentelemetry.proto.collector.trace.v1.TraceService/Export`.
+class ExportService:
+    """`<signal service>/Export` of one signal (e.g. `...trace.v1.TraceService/Export`).
 
     The request arrives as raw bytes and is parsed here, so that a malformed message is answered
     INVALID_ARGUMENT with a reason rather than grpc's generic deserialisation failure.
     """
 
     def __init__(
-        self, receiver: Receiver, projects: ProjectResolver, metrics: CollectorMetrics
+        self,
+        signal: OtlpSignal[Any],
+        receiver: Receiver,
+        projects: ProjectResolver,
+        metrics: CollectorMetrics,
     ) -> None:
+        self._signal = signal
         self._receiver = receiver
         self._projects = projects
         self._metrics = metrics
 
-    async def export(
-        self, body: bytes, context: grpc.aio.ServicerContext
-    ) -> trace_service_pb2.ExportTraceServiceResponse:
-        """Accept spans; answer success only once they are queued."""
+    async def export(self, body: bytes, context: grpc.aio.ServicerContext) -> Message:
+        """Accept the records; answer success only once they are queued."""
+        signal = self._signal
         started = time.perf_counter()
         outcome_label = "ok"
         try:
             metadata = {key: value for key, value in context.invocation_metadata() or ()}
             project_id = await self._projects.resolve(metadata)
-            request = parse_request(body)
-            outcome = await self._receiver.export_traces(request, project_id, TRANSPORT)
+            request = parse_protobuf(body, signal.request_type)
+            outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             await abort_with(context, exc)
         finally:
-            self._metrics.requests.labels(SIGNAL_TRACES, TRANSPORT, outcome_label).inc()
-            self._metrics.request_duration.labels(SIGNAL_TRACES, TRANSPORT).observe(
+            self._metrics.requests.labels(signal.name, TRANSPORT, outcome_label).inc()
+            self._metrics.request_duration.labels(signal.name, TRANSPORT).observe(
                 time.perf_counter() - started
             )
-        response = trace_service_pb2.ExportTraceServiceResponse()
-        if outcome.rejected:
-            response.partial_success.rejected_spans = outcome.rejected
-            response.partial_success.error_message = outcome.message
-        return response
+        return signal.response(outcome)
 
 
 def build_server(
-    service: TraceService, host: str, port: int, max_request_bytes: int
+    receiver: Receiver,
+    projects: ProjectResolver,
+    metrics: CollectorMetrics,
+    host: str,
+    port: int,
+    max_request_bytes: int,
 ) -> tuple[grpc.aio.Server, int]:
-    """A grpc.aio server with the trace service bound; returns it with the bound port."""
+    """A grpc.aio server with the trace, metrics and logs services; returns it and its port."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
         ]
     )
-    handler = grpc.unary_unary_rpc_method_handler(
-        service.export,
-        request_deserializer=None,
-        response_serializer=trace_service_pb2.ExportTraceServiceResponse.SerializeToString,
-    )
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(_TRACE_SERVICE, {"Export": handler}),)
-    )
+    for signal in SIGNALS:
+        handler = grpc.unary_unary_rpc_method_handler(
+            ExportService(signal, receiver, projects, metrics).export,
+            request_deserializer=None,
+            response_serializer=signal.response_type.SerializeToString,
+        )
+        server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(signal.grpc_service, {"Export": handler}),)
+        )
     bound = server.add_insecure_port(f"{host}:{port}")
     return server, bound

@@ -1,22 +1,23 @@
-"""OTLP/HTTP receiver (POST /v1/traces on 4318): bodies, encodings, limits and status codes."""
+"""OTLP/HTTP receiver (POST /v1/traces, /v1/metrics, /v1/logs on 4318): bodies, encodings,
+limits and status codes; answers in the request's content type (protobuf or JSON)."""
 
 from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import zstandard
 from aiohttp import web
-from google.protobuf.message import DecodeError
+from google.protobuf import json_format
+from google.protobuf.message import Message
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
-from services.collector.receive import SIGNAL_TRACES, Receiver
+from services.collector.receive import Receiver
+from services.collector.signals import SIGNALS, OtlpSignal
 from shared.errors import (
     BadInputError,
     ObservatoryError,
@@ -27,9 +28,12 @@ from shared.errors import (
     UnauthenticatedError,
     UnsupportedMediaTypeError,
 )
+from shared.otlp.json_encoding import parse_json
+from shared.otlp.protobuf import parse_protobuf
 
 TRANSPORT = "http"
 PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
 RECEIVER_KEY = web.AppKey("receiver", Receiver)
 PROJECTS_KEY = web.AppKey("projects", ProjectResolver)
 METRICS_KEY = web.AppKey("metrics", CollectorMetrics)
@@ -119,48 +123,58 @@ def _decompress_zstd(body: bytes, max_bytes: int) -> bytes:
     return out
 
 
-def parse_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
-    """Parse an ExportTraceServiceRequest from the body in its content type."""
-    if content_type != PROTOBUF:
+def check_content_type(content_type: str) -> None:
+    """Refuse (415) a body that is neither binary protobuf nor OTLP/JSON."""
+    if content_type not in (PROTOBUF, JSON):
         raise UnsupportedMediaTypeError(
-            f"Content-Type {content_type or '(none)'!r} is not supported; use {PROTOBUF}"
+            f"Content-Type {content_type or '(none)'!r} is not supported; use {PROTOBUF} or {JSON}"
         )
+
+
+def parse_body(body: bytes, content_type: str, signal: OtlpSignal[Any]) -> Message:
+    """Parse the signal's Export request from the body in its content type."""
     if not body:
-        raise BadInputError("request body is empty; expected an ExportTraceServiceRequest")
-    request = ExportTraceServiceRequest()
-    try:
-        request.ParseFromString(body)
-    except DecodeError as exc:
         raise BadInputError(
-            f"body is not a valid ExportTraceServiceRequest protobuf: {exc}"
-        ) from exc
-    return request
-
-
-async def export_traces(request: web.Request) -> web.Response:
-    """POST /v1/traces."""
-    app = request.app
-    metrics = app[METRICS_KEY]
-    started = time.perf_counter()
-    content_type = request.content_type
-    outcome_label = "ok"
-    try:
-        project_id = await app[PROJECTS_KEY].resolve(request.headers)
-        parsed = parse_traces(await read_body(request, app[MAX_BYTES_KEY]), content_type)
-        outcome = await app[RECEIVER_KEY].export_traces(parsed, project_id, TRANSPORT)
-    except ObservatoryError as exc:
-        outcome_label = type(exc).__name__
-        return error_response(exc, content_type)
-    finally:
-        metrics.requests.labels(SIGNAL_TRACES, TRANSPORT, outcome_label).inc()
-        metrics.request_duration.labels(SIGNAL_TRACES, TRANSPORT).observe(
-            time.perf_counter() - started
+            f"request body is empty; expected an {signal.request_type.DESCRIPTOR.name}"
         )
-    response = ExportTraceServiceResponse()
-    if outcome.rejected:
-        response.partial_success.rejected_spans = outcome.rejected
-        response.partial_success.error_message = outcome.message
+    if content_type == JSON:
+        return parse_json(body, signal.request_type)
+    return parse_protobuf(body, signal.request_type)
+
+
+def encode_response(response: Message, content_type: str) -> web.Response:
+    """The Export response in the request's encoding (OTLP: same Content-Type as the request)."""
+    if content_type == JSON:
+        return web.json_response(json_format.MessageToDict(response))
     return web.Response(body=response.SerializeToString(), content_type=PROTOBUF)
+
+
+def export_handler(signal: OtlpSignal[Any]) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The POST handler of one signal's path."""
+
+    async def export(request: web.Request) -> web.Response:
+        app = request.app
+        metrics = app[METRICS_KEY]
+        started = time.perf_counter()
+        content_type = request.content_type
+        outcome_label = "ok"
+        try:
+            project_id = await app[PROJECTS_KEY].resolve(request.headers)
+            check_content_type(content_type)
+            body = await read_body(request, app[MAX_BYTES_KEY])
+            parsed = parse_body(body, content_type, signal)
+            outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
+        except ObservatoryError as exc:
+            outcome_label = type(exc).__name__
+            return error_response(exc, content_type)
+        finally:
+            metrics.requests.labels(signal.name, TRANSPORT, outcome_label).inc()
+            metrics.request_duration.labels(signal.name, TRANSPORT).observe(
+                time.perf_counter() - started
+            )
+        return encode_response(signal.response(outcome), content_type)
+
+    return export
 
 
 async def health(_: web.Request) -> web.Response:
@@ -178,6 +192,7 @@ def build_app(
     app[PROJECTS_KEY] = projects
     app[METRICS_KEY] = metrics
     app[MAX_BYTES_KEY] = max_request_bytes
-    app.router.add_post("/v1/traces", export_traces)
+    for signal in SIGNALS:
+        app.router.add_post(signal.http_path, export_handler(signal))
     app.router.add_get("/health", health)
     return app

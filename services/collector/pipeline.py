@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from services.collector.metrics import CollectorMetrics
 from services.collector.processors.base import Processor
@@ -14,14 +14,17 @@ from shared.span import Span
 
 # A registry entry builds a processor from its (already parsed) mapping of settings.
 Builder = Callable[[Mapping[str, Any]], Processor]
+# The record type a pipeline carries: spans, or log records (whose processors, e.g. redaction
+# of GenAI content events, plug into the receiver's log pipeline).
+RecordT = TypeVar("RecordT")
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class Step(Generic[RecordT]):
     """One named processor in the pipeline (`type` or `type/name`)."""
 
     name: str
-    processor: Processor
+    processor: Callable[[Sequence[RecordT]], list[RecordT]]
 
 
 # (earlier, later): a step of the first type must not come after one of the second. Totals are
@@ -42,11 +45,11 @@ def build_pipeline(
     steps_config: Sequence[Mapping[str, Any]],
     registry: Mapping[str, Builder],
     stages: Mapping[str, Builder] | None = None,
-) -> list[Step]:
+) -> list[Step[Span]]:
     """Build the steps in order; raise PipelineConfigError listing every problem in the config."""
     builders = {**registry, **(stages or {})}
     problems: list[str] = []
-    steps: list[Step] = []
+    steps: list[Step[Span]] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(steps_config):
         problem = _shape_problem(index, entry, builders)
@@ -106,16 +109,16 @@ def _order_problems(seen: Mapping[str, int], stages: Mapping[str, Builder]) -> l
     return problems
 
 
-class Pipeline:
-    """Runs its steps in order over a batch, counting spans in/out, time and errors per step."""
+class Pipeline(Generic[RecordT]):
+    """Runs its steps in order over a batch, counting records in/out, time and errors per step."""
 
-    def __init__(self, steps: Sequence[Step], metrics: CollectorMetrics) -> None:
+    def __init__(self, steps: Sequence[Step[RecordT]], metrics: CollectorMetrics) -> None:
         self.steps = tuple(steps)
         self._metrics = metrics
 
-    def run(self, spans: Sequence[Span]) -> list[Span]:
+    def run(self, records: Sequence[RecordT]) -> list[RecordT]:
         """Return the processed batch; any step failing refuses the whole batch."""
-        batch = list(spans)
+        batch = list(records)
         for step in self.steps:
             started = time.perf_counter()
             self._metrics.step_spans_in.labels(step.name).inc(len(batch))

@@ -27,11 +27,12 @@ from watchfiles import Change, awatch
 from services.collector.metrics import CollectorMetrics
 from services.collector.pipeline import Pipeline, PipelineConfigError
 from services.collector.receive import Receiver
+from shared.span import Span
 
 log = logging.getLogger(__name__)
 
 # Builds a pipeline from a list of steps; raises PipelineConfigError listing every problem.
-PipelineFactory = Callable[[Sequence[Mapping[str, Any]]], Pipeline]
+PipelineFactory = Callable[[Sequence[Mapping[str, Any]]], Pipeline[Span]]
 
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
@@ -40,7 +41,7 @@ RETRY_SECONDS = 5.0
 _FILE_KEYS = ("steps",)
 
 
-def parse_pipeline(content: bytes, factory: PipelineFactory) -> Pipeline:
+def parse_pipeline(content: bytes, factory: PipelineFactory) -> Pipeline[Span]:
     """The pipeline a file's content describes; PipelineConfigError lists every problem."""
     try:
         document = yaml.safe_load(content)
@@ -81,7 +82,7 @@ class PipelineFile:
         self._metrics = metrics
         self._seen: bytes | None = None
 
-    def load(self) -> Pipeline:
+    def load(self) -> Pipeline[Span]:
         """Read and build at startup; PipelineConfigError lists every problem."""
         try:
             content = self.path.read_bytes()

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
 from services.collector.pipeline import Pipeline
 from services.collector.processors.truncate import count_truncated
+from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, SIGNAL_TRACES, Record
+from shared.log_record import LogRecord
+from shared.otlp.logs import decode_logs_request
+from shared.otlp.metrics import decode_metrics_request
+from shared.otlp.rejections import Rejections
 from shared.otlp.traces import decode_export_request
+from shared.span import Span
 
-SIGNAL_TRACES = "traces"
+RecordT = TypeVar("RecordT", bound=Record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +38,24 @@ class ExportOutcome:
 
 
 class Receiver:
-    """Turns decoded export requests into queued batches; transports only translate."""
+    """Turns decoded export requests into queued batches; transports only translate.
+
+    Spans go through `pipeline` and log records through `log_pipeline` (no steps yet: the place
+    for processors such as the redaction of GenAI content events sent as logs). Metric points
+    carry no content and are handed off as decoded.
+    """
 
     def __init__(
-        self, pipeline: Pipeline, exporter: StreamExporter, metrics: CollectorMetrics
+        self,
+        pipeline: Pipeline[Span],
+        exporter: StreamExporter,
+        metrics: CollectorMetrics,
+        log_pipeline: Pipeline[LogRecord] | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.log_pipeline = (
+            Pipeline[LogRecord]([], metrics) if log_pipeline is None else log_pipeline
+        )
         self._exporter = exporter
         self._metrics = metrics
 
@@ -39,20 +63,49 @@ class Receiver:
         self, request: ExportTraceServiceRequest, project_id: str, transport: str
     ) -> ExportOutcome:
         """Accept the valid spans of a request; raise a retryable error if none could be queued."""
-        received_ns = time.time_ns()
-        decoded = decode_export_request(request, project_id, received_ns)
-        total = len(decoded.spans) + decoded.rejected
-        self._metrics.spans_received.labels(SIGNAL_TRACES, transport).inc(total)
-        for reason, count in decoded.reasons.items():
-            self._metrics.spans_dropped.labels(SIGNAL_TRACES, transport, _reason_label(reason)).inc(
-                count
-            )
-        spans = self.pipeline.run(decoded.spans)
-        if spans:
-            await self._exporter.hand_off(project_id, spans)
-        self._metrics.spans_processed.labels(SIGNAL_TRACES, transport).inc(len(spans))
-        self._metrics.truncated_values.inc(count_truncated(spans))
-        return ExportOutcome(len(spans), decoded.rejected, decoded.message())
+        decoded = decode_export_request(request, project_id, time.time_ns())
+        return await self._accept(
+            SIGNAL_TRACES, decoded, decoded.spans, self.pipeline.run, project_id, transport
+        )
+
+    async def export_metrics(
+        self, request: ExportMetricsServiceRequest, project_id: str, transport: str
+    ) -> ExportOutcome:
+        """Accept the valid data points of a request, as `export_traces` does spans."""
+        decoded = decode_metrics_request(request, project_id, time.time_ns())
+        return await self._accept(
+            SIGNAL_METRICS, decoded, decoded.points, list, project_id, transport
+        )
+
+    async def export_logs(
+        self, request: ExportLogsServiceRequest, project_id: str, transport: str
+    ) -> ExportOutcome:
+        """Accept the valid log records of a request, through the log pipeline."""
+        decoded = decode_logs_request(request, project_id, time.time_ns())
+        return await self._accept(
+            SIGNAL_LOGS, decoded, decoded.records, self.log_pipeline.run, project_id, transport
+        )
+
+    async def _accept(
+        self,
+        signal: str,
+        rejections: Rejections,
+        records: Sequence[RecordT],
+        process: Callable[[Sequence[RecordT]], Sequence[RecordT]],
+        project_id: str,
+        transport: str,
+    ) -> ExportOutcome:
+        metrics = self._metrics
+        metrics.spans_received.labels(signal, transport).inc(len(records) + rejections.rejected)
+        for reason, count in rejections.reasons.items():
+            metrics.spans_dropped.labels(signal, transport, _reason_label(reason)).inc(count)
+        processed = process(records)
+        if processed:
+            await self._exporter.hand_off(signal, project_id, processed)
+        metrics.spans_processed.labels(signal, transport).inc(len(processed))
+        if signal == SIGNAL_TRACES:
+            metrics.truncated_values.inc(count_truncated(processed))  # type: ignore[arg-type]
+        return ExportOutcome(len(processed), rejections.rejected, rejections.message())
 
 
 def _reason_label(reason: str) -> str:

@@ -40,6 +40,8 @@ async def stats(request: web.Request) -> web.Response:
         "pending": pending,
         "batches": state.batches,
         "spans_written": state.spans_written,
+        "metric_points_written": state.metric_points_written,
+        "log_records_written": state.log_records_written,
         "last_batch_spans": state.last_batch_spans,
         "spans_per_second": round(state.spans_written / uptime, 3),
         "last_error": state.last_error,

@@ -16,11 +16,13 @@ from redis.exceptions import RedisError
 from services.storage.batcher import PendingBatch, collect_batch
 from services.storage.config import StorageConfig
 from services.storage.consume import Entry, StreamConsumer
+from services.storage.log_records import log_rows
+from services.storage.metric_points import point_rows
 from services.storage.metrics import StorageMetrics
 from services.storage.rows import span_rows
-from services.storage.writer import write_spans
+from services.storage.writer import BatchRows, Written, write_batch
 from shared.errors import BadInputError
-from shared.handoff import SIGNAL_TRACES, decode_entry
+from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, SIGNAL_TRACES, SIGNALS, Batch, decode_entry
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,9 @@ class IngestState:
 
     batches: int = 0
     spans_written: int = 0
+    metric_points_written: int = 0
+    log_records_written: int = 0
+    # Records of every signal in the last batch.
     last_batch_spans: int = 0
     last_error: str | None = None
     last_error_at: float | None = None
@@ -91,40 +96,45 @@ class Ingestor:
             await self._process(batch)
 
     async def _process(self, batch: PendingBatch) -> None:
-        records: list[dict[str, Any]] = []
+        # Records by signal: one transaction writes spans, metric points and log records.
+        records: dict[str, list[dict[str, Any]]] = {signal: [] for signal in SIGNALS}
         good: list[bytes] = []
         for entry in batch.entries:
             decoded = await self._decode(entry)
             if decoded is not None:
-                records.extend(decoded)
+                records[decoded.signal].extend(decoded.records)
                 good.append(entry.entry_id)
-        if records and not await self._write_until_committed(records):
+        if any(records.values()) and not await self._write_until_committed(records):
             return  # stopping with the database down: the entries stay pending, redelivered later
         await self._consumer.acknowledge(good)
 
-    async def _decode(self, entry: Entry) -> list[dict[str, Any]] | None:
+    async def _decode(self, entry: Entry) -> Batch | None:
         if entry.fields is None:
             await self._consumer.acknowledge([entry.entry_id])
             return None
         try:
             batch = decode_entry(entry.fields)
-            if batch.signal != SIGNAL_TRACES.decode():
+            if batch.signal not in SIGNALS:
                 raise BadInputError(f"unknown signal {batch.signal!r}")
         except BadInputError as exc:
             log.error("dead-lettered an unreadable entry", extra={"error": str(exc)})
             self._metrics.dead_letters.inc()
             await self._consumer.dead_letter(self._config.dead_letter_stream, entry, str(exc))
             return None
-        return batch.records
+        return batch
 
-    async def _write_until_committed(self, records: list[dict[str, Any]]) -> bool:
+    async def _write_until_committed(self, records: dict[str, list[dict[str, Any]]]) -> bool:
         """Write, retrying transient errors; False only when asked to stop before a commit."""
-        rows = span_rows(records)
+        rows = BatchRows(
+            spans=span_rows(records[SIGNAL_TRACES]),
+            metric_points=point_rows(records[SIGNAL_METRICS]),
+            log_records=log_rows(records[SIGNAL_LOGS]),
+        )
         while not self._stopping.is_set():
             started = time.perf_counter()
             try:
                 async with self._pool.connection() as conn:
-                    written = await write_spans(conn, rows)
+                    written = await write_batch(conn, rows)
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
                 await self._back_off("database", exc)
                 continue
@@ -133,20 +143,30 @@ class Ingestor:
             return True
         return False
 
-    def _record_write(self, records: list[dict[str, Any]], written: int, seconds: float) -> None:
+    def _record_write(
+        self, records: dict[str, list[dict[str, Any]]], written: Written, seconds: float
+    ) -> None:
         now_ns = time.time_ns()
         metrics = self._metrics
+        total = sum(len(batch) for batch in records.values())
+        total_written = written.spans + written.metric_points + written.log_records
         metrics.flushes.inc()
-        metrics.batch_size.observe(len(records))
+        metrics.batch_size.observe(total)
         metrics.batch_duration.observe(seconds)
-        metrics.rows_written.labels("spans").inc(written)
-        metrics.redelivered.inc(len(records) - written)
-        for record in records:
-            received = record.get("received_unix_nano") or now_ns
-            metrics.freshness.observe(max(0, now_ns - received) / 1e9)
-        self.state.batches += 1
-        self.state.spans_written += written
-        self.state.last_batch_spans = len(records)
+        metrics.rows_written.labels("spans").inc(written.spans)
+        metrics.rows_written.labels("metric_points").inc(written.metric_points)
+        metrics.rows_written.labels("log_records").inc(written.log_records)
+        metrics.redelivered.inc(total - total_written)
+        for batch in records.values():
+            for record in batch:
+                received = record.get("received_unix_nano") or now_ns
+                metrics.freshness.observe(max(0, now_ns - received) / 1e9)
+        state = self.state
+        state.batches += 1
+        state.spans_written += written.spans
+        state.metric_points_written += written.metric_points
+        state.log_records_written += written.log_records
+        state.last_batch_spans = total
 
     async def _back_off(self, reason: str, exc: Exception) -> None:
         self._metrics.retries.labels(reason).inc()

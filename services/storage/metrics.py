@@ -17,7 +17,7 @@ class StorageMetrics:
             "storage_rows_written_total", "Rows newly written, by table.", ["table"], registry=r
         )
         self.batch_size = Histogram(
-            "storage_batch_size_spans", "Spans per written batch.",
+            "storage_batch_size_spans", "Records (of every signal) per written batch.",
             buckets=(1, 10, 50, 100, 500, 1000, 2000, 5000, 10000), registry=r,
         )  # fmt: skip
         self.batch_duration = Histogram(
@@ -33,7 +33,8 @@ class StorageMetrics:
         )
         self.redelivered = Counter(
             "storage_redelivered_spans_total",
-            "Spans received again that were already stored (idempotent skips).", registry=r,
+            "Records (spans, metric points, log records) received again that were already stored"
+            " (idempotent skips).", registry=r,
         )  # fmt: skip
         self.claimed = Counter(
             "storage_claimed_entries_total", "Stale entries taken over from other consumers.",
@@ -47,7 +48,7 @@ class StorageMetrics:
         )
         self.freshness = Histogram(
             "storage_ingest_to_queryable_seconds",
-            "From collector receipt to commit, per span.",
+            "From collector receipt to commit, per record.",
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=r,
         )  # fmt: skip
         self.last_error = Gauge(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
+from services.storage.columns import json_text, jsonb_safe, pg_text, service_name
 
 # Staging columns, in COPY order. Timestamps travel as nanoseconds and are converted in SQL,
 # exactly (integer microseconds), rather than through floating point here.
@@ -40,45 +39,21 @@ _NO_LLM: tuple[None, ...] = (None,) * (
 )
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _jsonb_safe(value: Any) -> Any:
-    """PostgreSQL jsonb cannot hold NUL characters: escape them visibly rather than fail."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\\u0000") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {_jsonb_safe(k): _jsonb_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonb_safe(item) for item in value]
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    return value
-
-
-def _text(value: str) -> str:
-    """PostgreSQL text cannot hold NUL characters either."""
-    return value.replace("\x00", "\\u0000") if "\x00" in value else value
-
-
 def span_row(record: dict[str, Any]) -> tuple[Any, ...]:
     """Return the staging row of one span record, in STAGING_COLUMNS order."""
     resource = record["resource_attributes"]
-    service = resource.get("service.name")
-    service_name = _text(service) if isinstance(service, str) and service else "unknown_service"
     head = (
         record["project_id"], record["trace_id"], record["span_id"], record["parent_span_id"],
-        _text(record["name"]), record["kind"],
+        pg_text(record["name"]), record["kind"],
         record["start_time_unix_nano"], record["end_time_unix_nano"], record["received_unix_nano"],
-        record["status_code"], _text(record["status_message"]), _text(record["trace_state"]),
-        record["flags"], service_name,
-        _json(_jsonb_safe(record["attributes"])), _json(_jsonb_safe(record["events"])),
-        _json(_jsonb_safe(record["links"])), record["dropped_attributes_count"],
+        record["status_code"], pg_text(record["status_message"]), pg_text(record["trace_state"]),
+        record["flags"], service_name(resource),
+        json_text(jsonb_safe(record["attributes"])), json_text(jsonb_safe(record["events"])),
+        json_text(jsonb_safe(record["links"])), record["dropped_attributes_count"],
         record["dropped_events_count"], record["dropped_links_count"],
-        _json(_jsonb_safe(resource)), _text(record["resource_schema_url"]),
-        _text(record["scope_name"]), _text(record["scope_version"]),
-        _json(_jsonb_safe(record["scope_attributes"])),
+        json_text(jsonb_safe(resource)), pg_text(record["resource_schema_url"]),
+        pg_text(record["scope_name"]), pg_text(record["scope_version"]),
+        json_text(jsonb_safe(record["scope_attributes"])),
     )  # fmt: skip
     llm = record.get("llm")
     if llm:
@@ -115,12 +90,13 @@ def _llm_columns(llm: dict[str, Any]) -> tuple[Any, ...]:
         list(llm.get("finish_reasons") or ()), list(llm.get("finish_reasons_raw") or ()),
         None if ttft is None else ttft * 1000.0, llm.get("is_streaming"),
         llm.get("session_id"), llm.get("user_id"), list(llm.get("tags") or ()),
-        _json(_jsonb_safe(llm.get("system_instructions"))),
-        _json(_jsonb_safe(llm.get("input_messages"))),
-        _json(_jsonb_safe(llm.get("output_messages"))),
-        _json(_jsonb_safe(llm.get("tool_calls"))), _json(_jsonb_safe(llm.get("tool_definitions"))),
+        json_text(jsonb_safe(llm.get("system_instructions"))),
+        json_text(jsonb_safe(llm.get("input_messages"))),
+        json_text(jsonb_safe(llm.get("output_messages"))),
+        json_text(jsonb_safe(llm.get("tool_calls"))),
+        json_text(jsonb_safe(llm.get("tool_definitions"))),
         llm.get("is_error"), llm.get("error_type"), llm.get("error_message"),
-        _json(llm.get("field_sources") or {}),
+        json_text(llm.get("field_sources") or {}),
     )  # fmt: skip
 
 

@@ -1,13 +1,19 @@
-"""Writes a batch of span rows: COPY into a staging table, then one idempotent upsert."""
+"""Writes a batch: each kind of row COPYed into a staging table, then inserted idempotently, all
+in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
+from services.storage import log_records, metric_points
+from services.storage.columns import NANOS_TO_TIMESTAMP
 from services.storage.rows import STAGING_COLUMNS
+
+Row = tuple[Any, ...]
 
 _CREATE_STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS spans_staging (
@@ -35,7 +41,6 @@ CREATE TEMP TABLE IF NOT EXISTS spans_staging (
 _COPY = f"COPY spans_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
 
 _PASSTHROUGH = [c for c in STAGING_COLUMNS if not c.endswith("_unix_nano")]
-_NANOS_TO_TIMESTAMP = "'epoch'::timestamptz + ({0} / 1000) * interval '1 microsecond'"
 
 # Insert spans not yet stored (a redelivered batch inserts nothing), then fold exactly the rows
 # inserted now into their traces. Ordering by trace keeps lock order stable across consumers.
@@ -45,11 +50,11 @@ WITH inserted AS (
                        end_time_unix_nano, duration_ms, received_at)
     SELECT DISTINCT ON (project_id, trace_id, span_id, start_time_unix_nano)
            {", ".join(_PASSTHROUGH)},
-           {_NANOS_TO_TIMESTAMP.format("start_time_unix_nano")},
-           {_NANOS_TO_TIMESTAMP.format("greatest(end_time_unix_nano, start_time_unix_nano)")},
+           {NANOS_TO_TIMESTAMP.format("start_time_unix_nano")},
+           {NANOS_TO_TIMESTAMP.format("greatest(end_time_unix_nano, start_time_unix_nano)")},
            start_time_unix_nano, end_time_unix_nano,
            greatest(end_time_unix_nano - start_time_unix_nano, 0) / 1e6,
-           {_NANOS_TO_TIMESTAMP.format("received_unix_nano")}
+           {NANOS_TO_TIMESTAMP.format("received_unix_nano")}
     FROM spans_staging
     ORDER BY project_id, trace_id, span_id, start_time_unix_nano
     ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING
@@ -112,15 +117,69 @@ WHERE (t.project_id, t.trace_id) IN (SELECT DISTINCT project_id, trace_id FROM s
 """
 
 
-async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
-    """Write the rows in one transaction; return how many spans were new."""
-    async with conn.transaction():
-        await conn.execute(_CREATE_STAGING)
-        async with conn.cursor() as cursor:
-            async with cursor.copy(_COPY) as copy:
-                for row in rows:
-                    await copy.write_row(row)
-            await cursor.execute(_UPSERT)
-            counted = await cursor.fetchone()
-            await cursor.execute(_PROPAGATE_IDENTITY)
-            return int(counted[0]) if counted else 0
+@dataclass(frozen=True, slots=True)
+class BatchRows:
+    """The staging rows of one micro-batch, by table."""
+
+    spans: Sequence[Row] = ()
+    metric_points: Sequence[Row] = ()
+    log_records: Sequence[Row] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """How many rows of each table a batch newly stored (redelivered rows count zero)."""
+
+    spans: int = 0
+    metric_points: int = 0
+    log_records: int = 0
+
+
+async def write_batch(conn: psycopg.AsyncConnection[Any], rows: BatchRows) -> Written:
+    """Write every kind of row in one transaction; return how many of each were new."""
+    async with conn.transaction(), conn.cursor() as cursor:
+        spans = await _write_spans(cursor, rows.spans) if rows.spans else 0
+        points = await _insert_staged(
+            cursor, rows.metric_points, metric_points.CREATE_STAGING, metric_points.COPY,
+            metric_points.INSERT,
+        )  # fmt: skip
+        logs = await _insert_staged(
+            cursor, rows.log_records, log_records.CREATE_STAGING, log_records.COPY,
+            log_records.INSERT,
+        )  # fmt: skip
+    return Written(spans, points, logs)
+
+
+async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[Row]) -> int:
+    """Write span rows in one transaction; return how many spans were new."""
+    return (await write_batch(conn, BatchRows(spans=rows))).spans
+
+
+async def _write_spans(cursor: psycopg.AsyncCursor[Any], rows: Sequence[Row]) -> int:
+    await _stage(cursor, rows, _CREATE_STAGING, _COPY)
+    await cursor.execute(_UPSERT)
+    counted = await cursor.fetchone()
+    await cursor.execute(_PROPAGATE_IDENTITY)
+    return int(counted[0]) if counted else 0
+
+
+async def _insert_staged(
+    cursor: psycopg.AsyncCursor[Any], rows: Sequence[Row], create_staging: str, copy_sql: str,
+    insert_sql: str,
+) -> int:  # fmt: skip
+    """COPY rows into their staging table and insert the new ones; return how many were new."""
+    if not rows:
+        return 0
+    await _stage(cursor, rows, create_staging, copy_sql)
+    await cursor.execute(insert_sql)
+    return max(cursor.rowcount, 0)
+
+
+async def _stage(
+    cursor: psycopg.AsyncCursor[Any], rows: Sequence[Row], create_staging: str, copy_sql: str
+) -> None:
+    """COPY the rows into a session-local staging table emptied at commit."""
+    await cursor.execute(create_staging)
+    async with cursor.copy(copy_sql) as copy:
+        for row in rows:
+            await copy.write_row(row)

@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanPb
 
 from shared.otlp.anyvalue import attributes_to_dict
+from shared.otlp.rejections import INT64_MAX, Rejections
 from shared.span import Span, SpanEvent, SpanLink
 
 _ZERO_TRACE_ID = bytes(16)
 _ZERO_SPAN_ID = bytes(8)
+# The spans table's integer columns hold the dropped counts (uint32 in OTLP).
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(slots=True)
-class DecodedTraces:
+class DecodedTraces(Rejections):
     """The spans of one request that were accepted, and why others were rejected."""
 
+    NOUN: ClassVar[str] = "span"
+
     spans: list[Span] = field(default_factory=list)
-    rejected: int = 0
-    # Reason -> count, for partial success messages and metrics.
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, reason: str) -> None:
-        """Count one rejected span under its reason."""
-        self.rejected += 1
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
-
-    def message(self) -> str:
-        """A partial-success message naming every reason with its count, or ''."""
-        return "; ".join(f"{count} span(s): {reason}" for reason, count in self.reasons.items())
 
 
 def decode_export_request(
@@ -91,6 +85,12 @@ def _invalid_reason(span: SpanPb) -> str:
         return "start_time_unix_nano is missing"
     if span.end_time_unix_nano and span.end_time_unix_nano < span.start_time_unix_nano:
         return "end_time_unix_nano is before start_time_unix_nano"
+    # Past what the columns hold, a span would fail its whole batch in storage, again and again.
+    if span.end_time_unix_nano > INT64_MAX or span.start_time_unix_nano > INT64_MAX:
+        return "start_time_unix_nano or end_time_unix_nano is out of range"
+    if max(span.dropped_attributes_count, span.dropped_events_count,
+           span.dropped_links_count) > _INT32_MAX:  # fmt: skip
+        return "dropped_attributes_count, dropped_events_count or dropped_links_count is too large"
     return ""
 
 

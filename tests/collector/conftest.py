@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
-from services.collector.otlp_grpc import TraceService, build_server
+from services.collector.otlp_grpc import build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline
 from services.collector.projects import ProjectResolver
@@ -45,9 +45,7 @@ async def start_collector(
     await server.start_server(auto_decompress=False)  # as __main__ runs it
     http = TestClient(server)
     await http.start_server()
-    grpc_server, port = build_server(
-        TraceService(receiver, projects, metrics), "127.0.0.1", 0, max_request_bytes
-    )
+    grpc_server, port = build_server(receiver, projects, metrics, "127.0.0.1", 0, max_request_bytes)
     await grpc_server.start()
     return CollectorUnderTest(http, f"127.0.0.1:{port}", client, metrics), grpc_server
 

@@ -18,9 +18,11 @@ from tests.e2e.otlp_load import build_request
 METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
-async def call(target: str, body: bytes, compression: grpc.Compression | None = None) -> bytes:
+async def call(
+    target: str, body: bytes, compression: grpc.Compression | None = None, method: str = METHOD
+) -> bytes:
     async with grpc.aio.insecure_channel(target) as channel:
-        export = channel.unary_unary(METHOD)
+        export = channel.unary_unary(method)
         result: bytes = await export(body, timeout=5, compression=compression)
         return result
 

@@ -117,6 +117,21 @@ def test_root_span_has_no_parent() -> None:
     assert decode_export_request(request, "p", 0).spans[0].parent_span_id is None
 
 
+def test_values_the_database_cannot_hold_are_rejected() -> None:
+    request = one_span_request()
+    spans = request.resource_spans[0].scope_spans[0].spans
+    for field, value in (("end_time_unix_nano", 2**64 - 1), ("dropped_links_count", 2**32 - 1)):
+        bad = spans.add()
+        bad.CopyFrom(spans[0])
+        setattr(bad, field, value)
+    decoded = decode_export_request(request, "p", 0)
+    assert len(decoded.spans) == 1
+    assert decoded.reasons == {
+        "start_time_unix_nano or end_time_unix_nano is out of range": 1,
+        "dropped_attributes_count, dropped_events_count or dropped_links_count is too large": 1,
+    }
+
+
 def test_malformed_spans_are_rejected_one_by_one_with_reasons() -> None:
     request = one_span_request()
     spans = request.resource_spans[0].scope_spans[0].spans

@@ -16,7 +16,10 @@ from services.storage.consume import StreamConsumer
 from services.storage.ingest import Ingestor
 from services.storage.metrics import StorageMetrics
 from shared.db import open_pool
-from shared.handoff import encode_spans
+from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, encode_batch, encode_spans
+from shared.otlp.logs import decode_logs_request
+from shared.otlp.metrics import decode_metrics_request
+from tests.shared.otlp_samples import logs_request, metrics_request
 from tests.storage.test_writer import make_span
 
 STREAM, GROUP, DEAD = "test:spans", "storage", "test:spans:dead"
@@ -37,8 +40,10 @@ async def client(redis_url: str) -> AsyncIterator[redis.Redis]:
     await connection.aclose()
 
 
-async def run_ingestor(settings: StorageConfig, client: redis.Redis, until: int) -> Ingestor:
-    """Run an ingestor until the database holds `until` spans, then stop it."""
+async def run_ingestor(
+    settings: StorageConfig, client: redis.Redis, until: int, table: str = "spans"
+) -> Ingestor:
+    """Run an ingestor until the database holds `until` rows in `table`, then stop it."""
     pool = await open_pool(settings.database_url, 1, 2)
     consumer = StreamConsumer(client, STREAM, GROUP, settings.consumer_name, 1000)
     ingestor = Ingestor(settings, consumer, pool, StorageMetrics())
@@ -46,7 +51,8 @@ async def run_ingestor(settings: StorageConfig, client: redis.Redis, until: int)
     try:
         for _ in range(200):
             async with pool.connection() as conn:
-                row = await (await conn.execute("SELECT count(*) FROM spans")).fetchone()
+                count = f"SELECT count(*) FROM {table}"
+                row = await (await conn.execute(count)).fetchone()  # type: ignore[arg-type]
             if row and row[0] >= until:
                 break
             await asyncio.sleep(0.05)
@@ -109,4 +115,26 @@ async def test_unreadable_entry_is_dead_lettered_and_the_rest_written(
     errors = sorted(fields[b"error"].decode() for _, fields in dead)
     assert "unknown hand-off format version" in errors[0]
     assert "unreadable hand-off entry" in errors[1]
+    assert await client.xlen(STREAM) == 0
+
+
+async def test_entries_of_every_signal_are_written_in_one_batch(
+    database_url: str, redis_url: str, client: redis.Redis
+) -> None:
+    points = decode_metrics_request(metrics_request(), "default", 1).points
+    logs = decode_logs_request(logs_request(), "default", 1).records
+    span = make_span("00000000000000ab", None, 1)
+    unknown = {**encode_spans("default", [span]), b"signal": b"profiles"}
+    for fields in (
+        encode_batch(SIGNAL_METRICS, "default", points), encode_spans("default", [span]),
+        encode_batch(SIGNAL_LOGS, "default", logs), unknown,
+    ):  # fmt: skip
+        await client.xadd(STREAM, fields)  # type: ignore[arg-type]
+    ingestor = await run_ingestor(config(database_url, redis_url, "a"), client, 3, "log_records")
+    state = ingestor.state
+    assert (state.batches, state.spans_written) == (1, 1)
+    assert (state.metric_points_written, state.log_records_written) == (7, 3)
+    assert span_count(database_url) == 1
+    (dead,) = await client.xrange(DEAD)
+    assert dead[1][b"error"] == b"unknown signal 'profiles'"
     assert await client.xlen(STREAM) == 0
