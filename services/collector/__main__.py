@@ -21,11 +21,12 @@ from services.collector.llm_metrics import LLMMetrics
 from services.collector.metrics import CollectorMetrics
 from services.collector.otlp_grpc import build_server
 from services.collector.otlp_http import build_app
-from services.collector.pipeline import Pipeline, PipelineConfigError, build_pipeline
+from services.collector.pipeline import Pipeline, PipelineConfigError, Pipelines, build_pipeline
 from services.collector.pipeline_file import PipelineFile
 from services.collector.processors.registry import (
     DEFAULT_STEPS,
     ProcessorContext,
+    build_log_steps,
     build_registry,
 )
 from services.collector.projects import ProjectResolver
@@ -33,9 +34,7 @@ from services.collector.receive import Receiver
 from services.collector.redaction_metrics import RedactionCollector
 from shared.errors import ConfigError
 from shared.log import configure_logging
-from shared.log_record import LogRecord
 from shared.metrics_http import build_metrics_app, start_site
-from shared.span import Span
 
 log = logging.getLogger("services.collector")
 
@@ -45,7 +44,7 @@ _GRACE_SECONDS = 5.0
 async def serve(config: CollectorConfig) -> None:
     """Run both receivers and the metrics endpoint until SIGINT or SIGTERM."""
     metrics = CollectorMetrics()
-    pipeline, pipeline_file = load_pipeline(config, metrics)
+    pipelines, pipeline_file = load_pipeline(config, metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -54,8 +53,8 @@ async def serve(config: CollectorConfig) -> None:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
-        # Log records pass through a pipeline of their own, empty until log processors exist.
-        receiver = Receiver(pipeline, exporter, metrics, Pipeline[LogRecord]([], metrics))
+        # Log records pass through a pipeline of their own: the redact steps of the same config.
+        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs)
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
             stack.push_async_callback(_cancel, watch)
@@ -86,20 +85,21 @@ async def serve(config: CollectorConfig) -> None:
 
 def load_pipeline(
     config: CollectorConfig, metrics: CollectorMetrics
-) -> tuple[Pipeline[Span], PipelineFile | None]:
+) -> tuple[Pipelines, PipelineFile | None]:
     """The first pipeline (the file's, else DEFAULT_STEPS) and the file to watch, if any."""
     llm_metrics = LLMMetrics(metrics.registry)
     context = ProcessorContext(redact_hash_secret=config.redact_hash_secret)
     metrics.registry.register(RedactionCollector(context.redact_stats))
     registry = build_registry(context)
 
-    def make_pipeline(steps: Sequence[Mapping[str, Any]]) -> Pipeline[Span]:
+    def make_pipelines(steps: Sequence[Mapping[str, Any]]) -> Pipelines:
         stages = {LLM_METRICS_STEP: llm_metrics.build_step}
-        return Pipeline(build_pipeline(steps, registry, stages), metrics)
+        spans = Pipeline(build_pipeline(steps, registry, stages), metrics)
+        return Pipelines(spans, Pipeline(build_log_steps(steps, context), metrics))
 
     if not config.pipeline_file:
-        return make_pipeline(DEFAULT_STEPS), None
-    pipeline_file = PipelineFile(Path(config.pipeline_file), make_pipeline, metrics)
+        return make_pipelines(DEFAULT_STEPS), None
+    pipeline_file = PipelineFile(Path(config.pipeline_file), make_pipelines, metrics)
     try:
         return pipeline_file.load(), pipeline_file
     except PipelineConfigError as exc:

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from services.collector.metrics import CollectorMetrics
 from services.collector.processors.base import Processor
 from shared.errors import ProcessingError
+from shared.log_record import LogRecord
 from shared.span import Span
 
 # A registry entry builds a processor from its (already parsed) mapping of settings.
@@ -131,3 +132,11 @@ class Pipeline(Generic[RecordT]):
                 self._metrics.step_duration.labels(step.name).observe(time.perf_counter() - started)
             self._metrics.step_spans_out.labels(step.name).inc(len(batch))
         return batch
+
+
+@dataclass(frozen=True, slots=True)
+class Pipelines:
+    """The span pipeline and the log-record pipeline built from one list of steps."""
+
+    spans: Pipeline[Span]
+    logs: Pipeline[LogRecord]

@@ -25,14 +25,13 @@ import yaml
 from watchfiles import Change, awatch
 
 from services.collector.metrics import CollectorMetrics
-from services.collector.pipeline import Pipeline, PipelineConfigError
+from services.collector.pipeline import PipelineConfigError, Pipelines
 from services.collector.receive import Receiver
-from shared.span import Span
 
 log = logging.getLogger(__name__)
 
 # Builds a pipeline from a list of steps; raises PipelineConfigError listing every problem.
-PipelineFactory = Callable[[Sequence[Mapping[str, Any]]], Pipeline[Span]]
+PipelineFactory = Callable[[Sequence[Mapping[str, Any]]], Pipelines]
 
 OUTCOME_SUCCESS = "success"
 OUTCOME_FAILURE = "failure"
@@ -41,7 +40,7 @@ RETRY_SECONDS = 5.0
 _FILE_KEYS = ("steps",)
 
 
-def parse_pipeline(content: bytes, factory: PipelineFactory) -> Pipeline[Span]:
+def parse_pipeline(content: bytes, factory: PipelineFactory) -> Pipelines:
     """The pipeline a file's content describes; PipelineConfigError lists every problem."""
     try:
         document = yaml.safe_load(content)
@@ -82,7 +81,7 @@ class PipelineFile:
         self._metrics = metrics
         self._seen: bytes | None = None
 
-    def load(self) -> Pipeline[Span]:
+    def load(self) -> Pipelines:
         """Read and build at startup; PipelineConfigError lists every problem."""
         try:
             content = self.path.read_bytes()
@@ -105,14 +104,14 @@ class PipelineFile:
         # Recorded first: content that fails, even by a bug, is reported once, not every recheck.
         self._seen = content
         try:
-            pipeline = parse_pipeline(content, self._factory)
+            pipelines = parse_pipeline(content, self._factory)
         except PipelineConfigError as exc:
             return self._refuse(list(exc.problems))
-        receiver.pipeline = pipeline
+        receiver.pipeline, receiver.log_pipeline = pipelines.spans, pipelines.logs
         self._metrics.pipeline_reloads.labels(OUTCOME_SUCCESS).inc()
         log.info(
             "pipeline reloaded",
-            extra={"path": str(self.path), "steps": [step.name for step in pipeline.steps]},
+            extra={"path": str(self.path), "steps": [step.name for step in pipelines.spans.steps]},
         )
         return True
 

@@ -18,9 +18,14 @@ import yaml
 from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE, LLMMetrics
 from services.collector.metrics import CollectorMetrics
-from services.collector.pipeline import Pipeline, PipelineConfigError, build_pipeline
+from services.collector.pipeline import Pipeline, PipelineConfigError, Pipelines, build_pipeline
 from services.collector.pipeline_file import PipelineFile, parse_pipeline
-from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
+from services.collector.processors.registry import (
+    DEFAULT_STEPS,
+    REGISTRY,
+    ProcessorContext,
+    build_log_steps,
+)
 from services.collector.processors.truncate import TRUNCATED_ATTRIBUTE
 from services.collector.receive import Receiver
 from shared.handoff import decode_entry
@@ -31,9 +36,12 @@ EXAMPLE = ROOT / "deploy" / "collector" / "pipeline.yaml"
 STREAM = "test:pipeline-file"
 
 
-def _factory(metrics: CollectorMetrics) -> Callable[[Sequence[Mapping[str, Any]]], Pipeline]:
+def _factory(metrics: CollectorMetrics) -> Callable[[Sequence[Mapping[str, Any]]], Pipelines]:
     stages = {STEP_TYPE: LLMMetrics(metrics.registry).build_step}
-    return lambda steps: Pipeline(build_pipeline(steps, REGISTRY, stages), metrics)
+    return lambda steps: Pipelines(
+        Pipeline(build_pipeline(steps, REGISTRY, stages), metrics),
+        Pipeline(build_log_steps(steps, ProcessorContext()), metrics),
+    )
 
 
 def _problems(content: str) -> tuple[str, ...]:
@@ -103,7 +111,7 @@ def test_yaml_problems_do_not_quote_the_file() -> None:
 
 def test_example_file_lists_the_default_steps_and_its_optional_steps_build() -> None:
     metrics = CollectorMetrics()
-    pipeline = PipelineFile(EXAMPLE, _factory(metrics), metrics).load()
+    pipeline = PipelineFile(EXAMPLE, _factory(metrics), metrics).load().spans
     assert [step.name for step in pipeline.steps] == [step["type"] for step in DEFAULT_STEPS]
     # Uncomment the documented truncate and sample steps: they must build as shown.
     lines = EXAMPLE.read_text().splitlines()
@@ -117,7 +125,7 @@ def test_example_file_lists_the_default_steps_and_its_optional_steps_build() -> 
     steps = yaml.safe_load(document)["steps"]
     assert [step["type"] for step in steps][-2:] == ["truncate", "sample"]
     extended = parse_pipeline(document.encode(), _factory(CollectorMetrics()))
-    assert [step.name for step in extended.steps][-2:] == ["truncate", "sample"]
+    assert [step.name for step in extended.spans.steps][-2:] == ["truncate", "sample"]
 
 
 def test_an_invalid_file_at_startup_exits_non_zero_naming_every_problem(tmp_path: Path) -> None:
@@ -165,7 +173,7 @@ async def test_reload_swaps_on_change_and_keeps_the_pipeline_on_an_invalid_file(
     metrics = CollectorMetrics()
     source = PipelineFile(path, _factory(metrics), metrics)
     client = redis.Redis.from_url(redis_url)
-    receiver = Receiver(source.load(), StreamExporter(client, STREAM, 100), metrics)
+    receiver = Receiver(source.load().spans, StreamExporter(client, STREAM, 100), metrics)
     watch = asyncio.create_task(source.watch(receiver))
 
     def reloads(outcome: str) -> float:
@@ -211,7 +219,7 @@ async def test_an_unreadable_file_keeps_the_pipeline_and_is_reported_once(tmp_pa
     path.write_text("steps: [{type: normalize}]\n")
     metrics = CollectorMetrics()
     source = PipelineFile(path, _factory(metrics), metrics)
-    receiver = Receiver(source.load(), StreamExporter(redis.Redis(), STREAM, 1), metrics)
+    receiver = Receiver(source.load().spans, StreamExporter(redis.Redis(), STREAM, 1), metrics)
     running = receiver.pipeline
     path.unlink()
     assert await source.reload(receiver) is False
@@ -233,7 +241,7 @@ async def test_a_configmap_style_symlink_swap_is_seen(tmp_path: Path) -> None:
     path.symlink_to("..data/pipeline.yaml")
     metrics = CollectorMetrics()
     source = PipelineFile(path, _factory(metrics), metrics)
-    receiver = Receiver(source.load(), StreamExporter(redis.Redis(), STREAM, 1), metrics)
+    receiver = Receiver(source.load().spans, StreamExporter(redis.Redis(), STREAM, 1), metrics)
     watch = asyncio.create_task(source.watch(receiver))
     try:
         await asyncio.sleep(0.5)

@@ -95,3 +95,47 @@ def test_no_positive_case_reaches_the_database(stack: Stack, database_url: str) 
     ]
     assert not leaks, f"{len(leaks)} PII fragments stored, e.g. {leaks[:5]}"
     assert "[REDACTED:" in stored
+
+
+def logs_request_for(cases: list[dict[str, Any]]) -> bytes:
+    """One log record per case: the text as the body (GenAI content events travel this way)
+    and as an attribute."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    resource_logs.resource.attributes.append(kv("service.name", "pii-test"))
+    scope = resource_logs.scope_logs.add()
+    for index, case in enumerate(cases):
+        record = scope.log_records.add()
+        record.time_unix_nano = 1_790_000_000_000_000_000 + index
+        record.event_name = "gen_ai.user.message"
+        record.body.kvlist_value.values.append(kv("content", case["text"]))
+        record.attributes.append(kv("app.note", case["text"]))
+    return request.SerializeToString()
+
+
+def test_no_positive_case_reaches_the_database_through_logs(
+    stack: Stack, database_url: str
+) -> None:
+    cases = positives()
+    status, _, _ = post(f"{stack.http_endpoint}/v1/logs", logs_request_for(cases))
+    assert status == 200
+    deadline = time.monotonic() + 60
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT count(*) FROM log_records").fetchone()
+            if row and row[0] == len(cases):
+                break
+            time.sleep(0.1)
+        assert row is not None and row[0] == len(cases)
+        stored = "\n".join(str(r[0]) for r in conn.execute("SELECT l::text FROM log_records l"))
+    leaks = [
+        (case["id"], piece)
+        for case in cases
+        for values in case["secrets"].values()
+        for secret in values
+        for piece in fragments(secret)
+        if piece in stored
+    ]
+    assert not leaks, f"{len(leaks)} PII fragments stored in logs, e.g. {leaks[:5]}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from shared.log_record import LogRecord
 from shared.span import Span
 
 from .base import Processor
@@ -185,6 +186,24 @@ def build(config: RedactConfig, stats: RedactStats | None = None) -> Processor:
         return redacted
 
     return redact
+
+
+def build_for_logs(
+    config: RedactConfig, stats: RedactStats | None = None
+) -> Callable[[Sequence[LogRecord]], list[LogRecord]]:
+    """The same policy applied to log records: bodies and attributes."""
+    policies = ProjectPolicies(config)
+    exact_keys = frozenset(key for key in config.allow_keys if not key.endswith("*"))
+    prefixes = tuple(key[:-1] for key in config.allow_keys if key.endswith("*"))
+
+    def redact_logs(records: Sequence[LogRecord]) -> list[LogRecord]:
+        batch = SpanRedactor(policies.for_project, exact_keys, prefixes)
+        redacted = [batch.log_record(record) for record in records]
+        if stats is not None:
+            stats.record(count_kinds(batch.found), batch.dropped_fields)
+        return redacted
+
+    return redact_logs
 
 
 def _compile(config: RedactConfig, rules: ProjectRules) -> RedactPolicy:

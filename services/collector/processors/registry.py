@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from services.collector.pipeline import Builder
+from services.collector.pipeline import Builder, Step
 from services.collector.processors import (
     estimate_tokens,
     normalize,
@@ -16,6 +16,7 @@ from services.collector.processors import (
     truncate,
 )
 from services.collector.processors.base import Processor
+from shared.log_record import LogRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,14 +28,31 @@ class ProcessorContext:
     redact_hash_secret: str = field(default="", repr=False)
 
 
+def _redact_config(settings: Mapping[str, Any], context: ProcessorContext) -> redact.RedactConfig:
+    config = redact.RedactConfig.from_mapping(settings)
+    if not config.hash_secret and context.redact_hash_secret:
+        config = replace(config, hash_secret=context.redact_hash_secret)
+    return config
+
+
+def build_log_steps(
+    steps_config: Sequence[Mapping[str, Any]], context: ProcessorContext
+) -> list[Step[LogRecord]]:
+    """The log-record steps a (validated) span pipeline config implies: each redact step, with
+    the same policy, applied to log bodies and attributes."""
+    return [
+        Step(entry["type"], redact.build_for_logs(
+            _redact_config(entry.get("config") or {}, context), context.redact_stats))
+        for entry in steps_config
+        if str(entry["type"]).split("/", 1)[0] == "redact"
+    ]  # fmt: skip
+
+
 def build_registry(context: ProcessorContext) -> Mapping[str, Builder]:
     """Every processor type, built with the process's context."""
 
     def build_redact(settings: Mapping[str, Any]) -> Processor:
-        config = redact.RedactConfig.from_mapping(settings)
-        if not config.hash_secret and context.redact_hash_secret:
-            config = replace(config, hash_secret=context.redact_hash_secret)
-        return redact.build(config, context.redact_stats)
+        return redact.build(_redact_config(settings, context), context.redact_stats)
 
     return {
         "normalize": lambda m: normalize.build(normalize.NormalizeConfig.from_mapping(m)),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from shared.log_record import LogRecord
 from shared.span import Attributes, LLMCall, Span, SpanEvent, SpanLink
 
 from .kinds import Kind
@@ -35,14 +36,32 @@ class SpanRedactor:
         self.found: list[Kind] = []
         self.dropped_fields = 0
 
+    def _redactor(self, project_id: str) -> Redactor:
+        redactor = self._redactors.get(project_id)
+        if redactor is None:
+            redactor = self._redactors[project_id] = Redactor(self._policy_for(project_id))
+        return redactor
+
+    def log_record(self, record: LogRecord) -> LogRecord:
+        """The log record with its body and attributes redacted (GenAI content events travel
+        as log bodies); the same object when nothing needed redacting."""
+        redactor = self._redactor(record.project_id)
+        changes: dict[str, Any] = {}
+        for name in ("attributes", "resource_attributes", "scope_attributes"):
+            attributes = getattr(record, name)
+            redacted = self._attributes(redactor, attributes)
+            if redacted is not attributes:
+                changes[name] = redacted
+        if record.body is not None:
+            body = self._field(redactor, record.body)
+            if body is not record.body:
+                changes["body"] = body
+        return replace(record, **changes) if changes else record
+
     def span(self, span: Span) -> Span:
         """The span with its attributes, events, links, resource, scope, status message and
         LLM message fields redacted; the same object when nothing needed redacting."""
-        redactor = self._redactors.get(span.project_id)
-        if redactor is None:
-            redactor = self._redactors[span.project_id] = Redactor(
-                self._policy_for(span.project_id)
-            )
+        redactor = self._redactor(span.project_id)
         changes: dict[str, Any] = {}
         for name in ("attributes", "resource_attributes", "scope_attributes"):
             attributes = getattr(span, name)
