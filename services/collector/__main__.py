@@ -18,8 +18,9 @@ from services.collector.otlp_grpc import TraceService, build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, build_pipeline
 from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
-from services.collector.projects import ProjectResolver
+from services.collector.projects import build_resolver
 from services.collector.receive import Receiver
+from shared.db import open_pool
 from shared.errors import ConfigError
 from shared.log import configure_logging
 from shared.metrics_http import build_metrics_app, start_site
@@ -39,10 +40,16 @@ async def serve(config: CollectorConfig) -> None:
     async with AsyncExitStack() as stack:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
+        # API keys only: the collector starts (and serves cached keys) with the database down.
+        pool = await open_pool(
+            config.database_url, config.db_pool_min_size, config.db_pool_max_size,
+            statement_timeout_ms=2000, application_name="llmobs-collector",
+        )  # fmt: skip
+        stack.push_async_callback(pool.close)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
         pipeline = Pipeline(build_pipeline(DEFAULT_STEPS, REGISTRY), metrics)
         receiver = Receiver(pipeline, exporter, metrics)
-        projects = ProjectResolver(config.default_project)
+        projects = build_resolver(pool, config, metrics)
         grpc_server, _ = build_server(
             TraceService(receiver, projects, metrics), config.host, config.grpc_port,
             config.max_request_bytes,
@@ -76,6 +83,8 @@ def main() -> int:
         print(f"collector: {exc}", file=sys.stderr)
         return 2
     configure_logging("collector", config.log_level)
+    if not config.key_pepper and not config.dev_mode:
+        log.warning("LLMOBS_KEY_PEPPER is empty: API keys are hashed without a server secret")
     asyncio.run(serve(config))
     return 0
 

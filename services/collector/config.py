@@ -25,6 +25,13 @@ class CollectorConfig:
     dev_mode: bool = False
     default_project: str = "default"
     log_level: str = "INFO"
+    # Projects and API keys.
+    database_url: str = field(default="", repr=False)
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 4
+    key_pepper: str = field(default="", repr=False)
+    project_cache_ttl_seconds: int = 60
+    project_cache_max_stale_seconds: int = 3600
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -45,6 +52,14 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),
         default_project=env.text("LLMOBS_DEFAULT_PROJECT", "default"),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        database_url=env.text(
+            "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/llm_observatory"
+        ),
+        db_pool_min_size=env.integer("DB_POOL_MIN_SIZE", 1, minimum=1),
+        db_pool_max_size=env.integer("DB_POOL_MAX_SIZE", 4, minimum=1),
+        key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),
+        project_cache_ttl_seconds=env.integer("PROJECT_CACHE_TTL_SECONDS", 60),
+        project_cache_max_stale_seconds=env.integer("PROJECT_CACHE_MAX_STALE_SECONDS", 3600),
     )
     env.check()
     return config

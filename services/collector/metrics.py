@@ -33,6 +33,18 @@ class CollectorMetrics:
             "collector_request_duration_seconds", "Time to answer an export request.",
             ["signal", "transport"], registry=r,
         )  # fmt: skip
+        # Who may send: reasons are a fixed enum.
+        self.auth_failures = Counter(
+            "collector_auth_failures_total",
+            "Requests refused for their credentials: missing, malformed, conflicting, unknown, "
+            "public_key, revoked, scope, or unavailable (key store down, key not cached).",
+            ["transport", "reason"], registry=r,
+        )  # fmt: skip
+        self.key_lookups = Counter(
+            "collector_api_key_lookups_total",
+            "API key lookups: hit (cache), miss (database), stale (cache, database down).",
+            ["result"], registry=r,
+        )  # fmt: skip
         self.handoff_entries = Gauge(
             "collector_handoff_stream_length", "Entries waiting in the hand-off stream.",
             registry=r,

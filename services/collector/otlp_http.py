@@ -21,6 +21,7 @@ from shared.errors import (
     BadInputError,
     ObservatoryError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     ProcessingError,
     RetryableError,
     ThrottledError,
@@ -30,6 +31,8 @@ from shared.errors import (
 
 TRANSPORT = "http"
 PROTOBUF = "application/x-protobuf"
+# Langfuse's OTLP endpoint: its SDKs (v3+) export here with Basic auth (public:secret key).
+LANGFUSE_TRACES_PATH = "/api/public/otel/v1/traces"
 RECEIVER_KEY = web.AppKey("receiver", Receiver)
 PROJECTS_KEY = web.AppKey("projects", ProjectResolver)
 METRICS_KEY = web.AppKey("metrics", CollectorMetrics)
@@ -46,6 +49,8 @@ def http_status(error: ObservatoryError) -> int:
         return 400
     if isinstance(error, UnauthenticatedError):
         return 401
+    if isinstance(error, PermissionDeniedError):
+        return 403
     if isinstance(error, ThrottledError):
         return 429
     if isinstance(error, RetryableError):
@@ -138,14 +143,14 @@ def parse_traces(body: bytes, content_type: str) -> ExportTraceServiceRequest:
 
 
 async def export_traces(request: web.Request) -> web.Response:
-    """POST /v1/traces."""
+    """POST /v1/traces (and Langfuse's alias of it)."""
     app = request.app
     metrics = app[METRICS_KEY]
     started = time.perf_counter()
     content_type = request.content_type
     outcome_label = "ok"
     try:
-        project_id = await app[PROJECTS_KEY].resolve(request.headers)
+        project_id = await app[PROJECTS_KEY].resolve(request.headers.items(), TRANSPORT)
         parsed = parse_traces(await read_body(request, app[MAX_BYTES_KEY]), content_type)
         outcome = await app[RECEIVER_KEY].export_traces(parsed, project_id, TRANSPORT)
     except ObservatoryError as exc:
@@ -179,5 +184,6 @@ def build_app(
     app[METRICS_KEY] = metrics
     app[MAX_BYTES_KEY] = max_request_bytes
     app.router.add_post("/v1/traces", export_traces)
+    app.router.add_post(LANGFUSE_TRACES_PATH, export_traces)
     app.router.add_get("/health", health)
     return app
