@@ -19,6 +19,7 @@ from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, build_pipeline
 from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
 from services.collector.projects import build_resolver
+from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from shared.db import open_pool
 from shared.errors import ConfigError
@@ -40,7 +41,7 @@ async def serve(config: CollectorConfig) -> None:
     async with AsyncExitStack() as stack:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
-        # API keys only: the collector starts (and serves cached keys) with the database down.
+        # Keys and quotas only: the collector starts (and serves cached keys) with the DB down.
         pool = await open_pool(
             config.database_url, config.db_pool_min_size, config.db_pool_max_size,
             statement_timeout_ms=2000, application_name="llmobs-collector",
@@ -48,7 +49,7 @@ async def serve(config: CollectorConfig) -> None:
         stack.push_async_callback(pool.close)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
         pipeline = Pipeline(build_pipeline(DEFAULT_STEPS, REGISTRY), metrics)
-        receiver = Receiver(pipeline, exporter, metrics)
+        receiver = Receiver(pipeline, exporter, metrics, build_quota(client, pool, config, metrics))
         projects = build_resolver(pool, config, metrics)
         grpc_server, _ = build_server(
             TraceService(receiver, projects, metrics), config.host, config.grpc_port,

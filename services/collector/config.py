@@ -25,13 +25,16 @@ class CollectorConfig:
     dev_mode: bool = False
     default_project: str = "default"
     log_level: str = "INFO"
-    # Projects and API keys.
+    # Projects, API keys and quotas.
     database_url: str = field(default="", repr=False)
     db_pool_min_size: int = 1
     db_pool_max_size: int = 4
     key_pepper: str = field(default="", repr=False)
     project_cache_ttl_seconds: int = 60
     project_cache_max_stale_seconds: int = 3600
+    ingest_requests_per_second: int = 0
+    ingest_spans_per_second: int = 0
+    ingest_burst_seconds: int = 1
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -60,6 +63,9 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),
         project_cache_ttl_seconds=env.integer("PROJECT_CACHE_TTL_SECONDS", 60),
         project_cache_max_stale_seconds=env.integer("PROJECT_CACHE_MAX_STALE_SECONDS", 3600),
+        ingest_requests_per_second=env.integer("INGEST_RATE_LIMIT_REQUESTS_PER_SECOND", 0),
+        ingest_spans_per_second=env.integer("INGEST_RATE_LIMIT_SPANS_PER_SECOND", 0),
+        ingest_burst_seconds=env.integer("INGEST_RATE_LIMIT_BURST_SECONDS", 1, minimum=1),
     )
     env.check()
     return config

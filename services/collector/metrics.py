@@ -33,7 +33,7 @@ class CollectorMetrics:
             "collector_request_duration_seconds", "Time to answer an export request.",
             ["signal", "transport"], registry=r,
         )  # fmt: skip
-        # Who may send: reasons are a fixed enum.
+        # Who may send, and how much (ADR 0005): reasons and limits are fixed enums.
         self.auth_failures = Counter(
             "collector_auth_failures_total",
             "Requests refused for their credentials: missing, malformed, conflicting, unknown, "
@@ -43,6 +43,20 @@ class CollectorMetrics:
         self.key_lookups = Counter(
             "collector_api_key_lookups_total",
             "API key lookups: hit (cache), miss (database), stale (cache, database down).",
+            ["result"], registry=r,
+        )  # fmt: skip
+        self.quota_refusals = Counter(
+            "collector_quota_refusals_total", "Requests refused over a project's ingest quota.",
+            ["signal", "transport", "limit"], registry=r,
+        )  # fmt: skip
+        self.quota_check_errors = Counter(
+            "collector_quota_check_errors_total",
+            "Quota checks that failed on Redis; the request was admitted (fail open).",
+            registry=r,
+        )  # fmt: skip
+        self.quota_limit_lookups = Counter(
+            "collector_quota_limit_lookups_total",
+            "Per-project quota lookups: hit, miss, stale, or default (database down).",
             ["result"], registry=r,
         )  # fmt: skip
         self.handoff_entries = Gauge(

@@ -22,6 +22,7 @@ from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, build_pipeline
 from services.collector.processors.registry import REGISTRY
 from services.collector.projects import build_resolver
+from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from shared.apikeys import generate_key, generate_langfuse_pair
 from shared.db import open_pool
@@ -69,6 +70,7 @@ async def start_collector(
         Pipeline(build_pipeline(steps, REGISTRY), metrics),
         StreamExporter(client, config.stream, config.max_stream_entries),
         metrics,
+        build_quota(client, pool, config, metrics),
     )
     projects = build_resolver(pool, config, metrics)
     app = build_app(receiver, projects, metrics, config.max_request_bytes)
