@@ -57,7 +57,9 @@ async def serve(config: CollectorConfig) -> None:
         )  # fmt: skip
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
-        http_app = build_app(receiver, projects, metrics, config.max_request_bytes)
+        http_app = build_app(
+            receiver, projects, metrics, config.max_request_bytes, config.cors_origins
+        )
         # The receiver decompresses itself, bounded by the request size limit (no gzip bombs).
         http_runner = await start_site(
             http_app, config.host, config.http_port, auto_decompress=False

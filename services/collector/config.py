@@ -35,6 +35,7 @@ class CollectorConfig:
     ingest_requests_per_second: int = 0
     ingest_spans_per_second: int = 0
     ingest_burst_seconds: int = 1
+    cors_origins: tuple[str, ...] = ()
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -66,6 +67,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         ingest_requests_per_second=env.integer("INGEST_RATE_LIMIT_REQUESTS_PER_SECOND", 0),
         ingest_spans_per_second=env.integer("INGEST_RATE_LIMIT_SPANS_PER_SECOND", 0),
         ingest_burst_seconds=env.integer("INGEST_RATE_LIMIT_BURST_SECONDS", 1, minimum=1),
+        cors_origins=env.words("CORS_ORIGINS"),
     )
     env.check()
     return config

@@ -14,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from services.collector.cors import cors_middleware
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
 from services.collector.receive import SIGNAL_TRACES, Receiver
@@ -174,11 +175,18 @@ async def health(_: web.Request) -> web.Response:
 
 
 def build_app(
-    receiver: Receiver, projects: ProjectResolver, metrics: CollectorMetrics, max_request_bytes: int
+    receiver: Receiver,
+    projects: ProjectResolver,
+    metrics: CollectorMetrics,
+    max_request_bytes: int,
+    cors_origins: tuple[str, ...] = (),
 ) -> web.Application:
     """The OTLP/HTTP application."""
     # aiohttp's own limit stays above ours so our check answers with a clear 413.
-    app = web.Application(client_max_size=max_request_bytes + 1024)
+    app = web.Application(
+        client_max_size=max_request_bytes + 1024,
+        middlewares=[cors_middleware(cors_origins)] if cors_origins else [],
+    )
     app[RECEIVER_KEY] = receiver
     app[PROJECTS_KEY] = projects
     app[METRICS_KEY] = metrics

@@ -73,7 +73,7 @@ async def start_collector(
         build_quota(client, pool, config, metrics),
     )
     projects = build_resolver(pool, config, metrics)
-    app = build_app(receiver, projects, metrics, config.max_request_bytes)
+    app = build_app(receiver, projects, metrics, config.max_request_bytes, config.cors_origins)
     server = TestServer(app)
     await server.start_server(auto_decompress=False)  # as __main__ runs it
     http = TestClient(server)
