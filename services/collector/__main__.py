@@ -14,6 +14,7 @@ import redis.asyncio as redis
 from services.collector.config import CollectorConfig, load_config
 from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
+from services.collector.open_spans import OpenSpans
 from services.collector.otlp_grpc import TraceService, build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, build_pipeline
@@ -21,6 +22,7 @@ from services.collector.processors.registry import DEFAULT_STEPS, REGISTRY
 from services.collector.projects import build_resolver
 from services.collector.quota import build_quota
 from services.collector.receive import Receiver
+from services.collector.rest_ingest import RestIngest
 from shared.db import open_pool
 from shared.errors import ConfigError
 from shared.log import configure_logging
@@ -49,7 +51,8 @@ async def serve(config: CollectorConfig) -> None:
         stack.push_async_callback(pool.close)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
         pipeline = Pipeline(build_pipeline(DEFAULT_STEPS, REGISTRY), metrics)
-        receiver = Receiver(pipeline, exporter, metrics, build_quota(client, pool, config, metrics))
+        quota = build_quota(client, pool, config, metrics)
+        receiver = Receiver(pipeline, exporter, metrics, quota)
         projects = build_resolver(pool, config, metrics)
         grpc_server, _ = build_server(
             TraceService(receiver, projects, metrics), config.host, config.grpc_port,
@@ -60,6 +63,10 @@ async def serve(config: CollectorConfig) -> None:
         http_app = build_app(
             receiver, projects, metrics, config.max_request_bytes, config.cors_origins
         )
+        RestIngest(
+            receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
+            config.max_request_bytes, quota,
+        ).add_routes(http_app)  # fmt: skip
         # The receiver decompresses itself, bounded by the request size limit (no gzip bombs).
         http_runner = await start_site(
             http_app, config.host, config.http_port, auto_decompress=False

@@ -25,7 +25,7 @@ class CollectorConfig:
     dev_mode: bool = False
     default_project: str = "default"
     log_level: str = "INFO"
-    # Projects, API keys and quotas.
+    # Projects, API keys and quotas (ADR 0005).
     database_url: str = field(default="", repr=False)
     db_pool_min_size: int = 1
     db_pool_max_size: int = 4
@@ -36,6 +36,7 @@ class CollectorConfig:
     ingest_spans_per_second: int = 0
     ingest_burst_seconds: int = 1
     cors_origins: tuple[str, ...] = ()
+    rest_open_span_ttl_seconds: int = 86400
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -68,6 +69,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         ingest_spans_per_second=env.integer("INGEST_RATE_LIMIT_SPANS_PER_SECOND", 0),
         ingest_burst_seconds=env.integer("INGEST_RATE_LIMIT_BURST_SECONDS", 1, minimum=1),
         cors_origins=env.words("CORS_ORIGINS"),
+        rest_open_span_ttl_seconds=env.integer("REST_OPEN_SPAN_TTL_SECONDS", 86400, minimum=60),
     )
     env.check()
     return config

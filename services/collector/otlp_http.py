@@ -20,6 +20,7 @@ from services.collector.projects import ProjectResolver
 from services.collector.receive import SIGNAL_TRACES, Receiver
 from shared.errors import (
     BadInputError,
+    NotFoundError,
     ObservatoryError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -52,6 +53,8 @@ def http_status(error: ObservatoryError) -> int:
         return 401
     if isinstance(error, PermissionDeniedError):
         return 403
+    if isinstance(error, NotFoundError):
+        return 404
     if isinstance(error, ThrottledError):
         return 429
     if isinstance(error, RetryableError):

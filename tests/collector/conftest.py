@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.collector.config import CollectorConfig
 from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
+from services.collector.open_spans import OpenSpans
 from services.collector.otlp_grpc import TraceService, build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, build_pipeline
@@ -24,6 +25,7 @@ from services.collector.processors.registry import REGISTRY
 from services.collector.projects import build_resolver
 from services.collector.quota import build_quota
 from services.collector.receive import Receiver
+from services.collector.rest_ingest import RestIngest
 from shared.apikeys import generate_key, generate_langfuse_pair
 from shared.db import open_pool
 from shared.handoff import Batch, decode_entry
@@ -66,14 +68,19 @@ async def start_collector(
     client = redis.Redis.from_url(config.redis_url)
     pool = await open_pool(config.database_url, 1, 2, application_name="test-collector")
     metrics = CollectorMetrics()
+    quota = build_quota(client, pool, config, metrics)
     receiver = Receiver(
         Pipeline(build_pipeline(steps, REGISTRY), metrics),
         StreamExporter(client, config.stream, config.max_stream_entries),
         metrics,
-        build_quota(client, pool, config, metrics),
+        quota,
     )
     projects = build_resolver(pool, config, metrics)
     app = build_app(receiver, projects, metrics, config.max_request_bytes, config.cors_origins)
+    RestIngest(
+        receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
+        config.max_request_bytes, quota,
+    ).add_routes(app)  # fmt: skip
     server = TestServer(app)
     await server.start_server(auto_decompress=False)  # as __main__ runs it
     http = TestClient(server)
