@@ -154,7 +154,7 @@ async def export_traces(request: web.Request) -> web.Response:
     content_type = request.content_type
     outcome_label = "ok"
     try:
-        project_id = await app[PROJECTS_KEY].resolve(request.headers.items(), TRANSPORT)
+        project_id = await app[PROJECTS_KEY].resolve(request.headers, TRANSPORT)
         parsed = parse_traces(await read_body(request, app[MAX_BYTES_KEY]), content_type)
         outcome = await app[RECEIVER_KEY].export_traces(parsed, project_id, TRANSPORT)
     except ObservatoryError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -33,10 +33,18 @@ class ProjectResolver:
         self._is_dev_mode = is_dev_mode
         self._metrics = metrics
 
-    async def resolve(self, headers: Iterable[tuple[str, str | bytes]], transport: str) -> str:
-        """The project id; UnauthenticatedError, PermissionDeniedError or UnavailableError."""
+    async def resolve(
+        self,
+        headers: Mapping[str, str] | Iterable[tuple[str, str | bytes]],
+        transport: str,
+    ) -> str:
+        """The project id; UnauthenticatedError, PermissionDeniedError or UnavailableError.
+
+        `headers` are HTTP headers (a multidict: repeated headers all count) or gRPC metadata.
+        """
+        pairs = headers.items() if isinstance(headers, Mapping) else headers
         try:
-            credentials = read_credentials(headers)
+            credentials = read_credentials(pairs)
         except UnauthenticatedError:
             self._count(transport, "malformed")
             raise

@@ -197,7 +197,7 @@ class RestIngest:
             started = time.perf_counter()
             outcome = "ok"
             try:
-                project_id = await self._projects.resolve(request.headers.items(), TRANSPORT)
+                project_id = await self._projects.resolve(request.headers, TRANSPORT)
                 if self._quota is not None and request.method == "POST":
                     # Opening costs a request (it holds state); completing is charged on hand-off.
                     await self._quota.admit(project_id, 0, SIGNAL_TRACES, TRANSPORT)
