@@ -22,6 +22,7 @@ USAGE_FIELDS = (
     "reasoning_tokens",
 )  # fmt: skip
 MAX_NAME_CHARS = 1024
+MAX_MESSAGE_CHARS = 65536
 MAX_TAGS = 64
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -160,7 +161,7 @@ def parse_completion(body: Mapping[str, Any], kind: str = "span") -> Completion:
         usage=r.usage("usage"),
         status=r.choice("status", STATUSES, None),
         error_type=e.text("type") or ("error" if error else None),
-        error_message=e.text("message"),
+        error_message=e.text("message", max_chars=MAX_MESSAGE_CHARS),
         response_model=r.text("response_model"),
         finish_reasons=r.tags("finish_reasons"),
         metadata=r.mapping("metadata"),
@@ -196,8 +197,8 @@ class _Reader:
         """Any JSON value, None when absent."""
         return self._body.get(key)
 
-    def text(self, key: str, required: bool = False) -> str | None:
-        """A non-empty string of at most MAX_NAME_CHARS (ids and names)."""
+    def text(self, key: str, required: bool = False, max_chars: int = MAX_NAME_CHARS) -> str | None:
+        """A non-empty string of at most `max_chars` (names and ids by default)."""
         value = self._body.get(key)
         if value is None:
             if required:
@@ -206,8 +207,8 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             self._fail("must be a non-empty string", key)
             return None
-        if len(value) > MAX_NAME_CHARS:
-            self._fail(f"must be at most {MAX_NAME_CHARS} characters", key)
+        if len(value) > max_chars:
+            self._fail(f"must be at most {max_chars} characters", key)
             return None
         return value
 
@@ -264,6 +265,9 @@ class _Reader:
             parsed = None
         if parsed is None or parsed.tzinfo is None:
             self._fail("must be an RFC 3339 time with a zone, e.g. 2025-01-31T12:00:00.5Z", key)
+            return None
+        if parsed <= _EPOCH:
+            self._fail("must be after 1970-01-01T00:00:00Z", key)
             return None
         return (parsed - _EPOCH) // _MICROSECOND * 1000
 

@@ -231,6 +231,9 @@ async def test_validation_errors_name_every_field(
     await assert_invalid(rest, "POST", "/api/traces", alpha,
                          {"name": "t", "start_time": "2025-10-01T12:00:00"},
                          {"/start_time": "with a zone"})  # fmt: skip
+    await assert_invalid(rest, "POST", "/api/traces", alpha,
+                         {"name": "t", "start_time": "1969-12-31T23:59:59Z"},
+                         {"/start_time": "after 1970"})  # fmt: skip
     trace_id = await open_trace(rest, alpha, start_time=WHEN)
     spans = f"/api/traces/{trace_id}/spans"
     await assert_invalid(rest, "POST", spans, alpha, {
