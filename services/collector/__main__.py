@@ -43,7 +43,8 @@ async def serve(config: CollectorConfig) -> None:
     async with AsyncExitStack() as stack:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
-        # Keys and quotas only: the collector starts (and serves cached keys) with the DB down.
+        # Key and quota lookups only (single-row index reads, hence the short statement
+        # timeout); the collector starts, and serves cached keys, with the database down.
         pool = await open_pool(
             config.database_url, config.db_pool_min_size, config.db_pool_max_size,
             statement_timeout_ms=2000, application_name="llmobs-collector",

@@ -39,6 +39,11 @@ if not start then return false end
 redis.call('HSETNX', KEYS[1], 'completion', ARGV[1])
 return {start, redis.call('HGET', KEYS[1], 'completion'), redis.call('HEXISTS', KEYS[1], 'emitted')}
 """
+# Only a span still held is marked: HSET on an expired key would recreate it without a TTL.
+_MARK_EMITTED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'emitted', '1') end
+return 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class OpenSpans:
         self._open_trace = client.register_script(_OPEN_TRACE)
         self._open_span = client.register_script(_OPEN_SPAN)
         self._complete = client.register_script(_COMPLETE)
+        self._mark_emitted = client.register_script(_MARK_EMITTED)
 
     async def open_trace(self, project_id: str, root: OpenSpan) -> str | None:
         """Open the trace with its root span; None if new, else the existing root span id."""
@@ -106,7 +112,7 @@ class OpenSpans:
     async def mark_emitted(self, project_id: str, span_id: str) -> None:
         """Remember that the finished span is in the hand-off (repeats answer without emitting)."""
         with _translated():
-            await self._client.hset(_span_key(project_id, span_id), "emitted", "1")
+            await self._mark_emitted(keys=[_span_key(project_id, span_id)])
 
 
 @contextmanager

@@ -178,6 +178,10 @@ async def test_completion_is_idempotent_and_the_first_one_wins(
     batches = await stream_batches(rest)
     assert len(batches) == 1
     assert batches[0].records[0]["attributes"]["llmobs.output"] == '"first"'
+    # Every piece of open state expires (the root span is still open, the span completed).
+    keys = await rest.redis.keys("llmobs:rest:*")
+    assert len(keys) == 3
+    assert all([0 < await rest.redis.ttl(key) <= 86400 for key in keys])
 
 
 async def test_client_ids_make_creation_idempotent(
