@@ -50,6 +50,7 @@ REPLACED_SEQUENCES = {"command", "entrypoint", "test"}
 # Secrets the services read that docker-compose.yml requires (`${VAR:?...}`), never defaulted.
 REQUIRED_SECRETS = {"LLMOBS_KEY_PEPPER"}
 
+
 @cache
 def load(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text())
