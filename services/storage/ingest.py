@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,8 +18,9 @@ from services.storage.batcher import PendingBatch, collect_batch
 from services.storage.config import StorageConfig
 from services.storage.consume import Entry, StreamConsumer
 from services.storage.metrics import StorageMetrics
+from services.storage.partitions import partition_window
 from services.storage.rows import span_rows
-from services.storage.writer import write_spans
+from services.storage.writer import SpanWriter
 from shared.errors import BadInputError
 from shared.handoff import SIGNAL_TRACES, decode_entry
 
@@ -37,6 +39,8 @@ class IngestState:
     last_error: str | None = None
     last_error_at: float | None = None
     started_at: float = field(default_factory=time.time)
+    # (committed at, spans in the batch, spans new) of the latest batches.
+    recent_batches: deque[tuple[float, int, int]] = field(default_factory=lambda: deque(maxlen=512))
 
 
 class Ingestor:
@@ -53,6 +57,7 @@ class Ingestor:
         self._consumer = consumer
         self._pool = pool
         self._metrics = metrics
+        self._writer = SpanWriter(partition_window(config))
         self._stopping = asyncio.Event()
         self._failures = 0
         self.state = IngestState()
@@ -124,7 +129,7 @@ class Ingestor:
             started = time.perf_counter()
             try:
                 async with self._pool.connection() as conn:
-                    written = await write_spans(conn, rows)
+                    written = await self._writer.write(conn, rows)
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
                 await self._back_off("database", exc)
                 continue
@@ -147,6 +152,7 @@ class Ingestor:
         self.state.batches += 1
         self.state.spans_written += written
         self.state.last_batch_spans = len(records)
+        self.state.recent_batches.append((time.time(), len(records), written))
 
     async def _back_off(self, reason: str, exc: Exception) -> None:
         self._metrics.retries.labels(reason).inc()

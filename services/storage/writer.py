@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
+from services.storage.backend import Backend, detect_backend
+from services.storage.partitions import PartitionWindow, day_of_nanos, ensure_partitions
+from services.storage.rollups import CAPTURE_NEW_CALLS, CREATE_NEW_CALLS, fold_new_calls
 from services.storage.rows import STAGING_COLUMNS
 
 _CREATE_STAGING = """
@@ -38,8 +42,9 @@ _PASSTHROUGH = [c for c in STAGING_COLUMNS if not c.endswith("_unix_nano")]
 _NANOS_TO_TIMESTAMP = "'epoch'::timestamptz + ({0} / 1000) * interval '1 microsecond'"
 
 # Insert spans not yet stored (a redelivered batch inserts nothing), then fold exactly the rows
-# inserted now into their traces. Ordering by trace keeps lock order stable across consumers.
-_UPSERT = f"""
+# inserted now into their traces (and, on plain PostgreSQL, capture them for the rollups).
+# Ordering by trace keeps lock order stable across consumers.
+_UPSERT_TEMPLATE = f"""
 WITH inserted AS (
     INSERT INTO spans ({", ".join(_PASSTHROUGH)}, start_time, end_time, start_time_unix_nano,
                        end_time_unix_nano, duration_ms, received_at)
@@ -55,8 +60,11 @@ WITH inserted AS (
     ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING
     RETURNING project_id, trace_id, span_id, parent_span_id, name, service_name, start_time,
               end_time, status_code, llm_is_counted, input_tokens, output_tokens, cost_usd,
-              session_id, user_id
-), folded AS (
+              session_id, user_id, provider, request_model, response_model, operation,
+              span_environment(resource_attributes) AS environment, is_error, duration_ms,
+              time_to_first_token_ms,
+              cache_read_tokens, cache_write_tokens, reasoning_tokens
+),{{capture}} folded AS (
 INSERT INTO traces AS t (project_id, trace_id, start_time, end_time, root_span_id, root_name,
                          service_name, span_count, error_count, llm_call_count, input_tokens,
                          output_tokens, cost_usd, session_id, user_id)
@@ -94,6 +102,10 @@ RETURNING 1
 )
 SELECT count(*) FROM inserted
 """
+_UPSERT = {
+    Backend.TIMESCALE: _UPSERT_TEMPLATE.replace("{capture}", ""),
+    Backend.POSTGRES: _UPSERT_TEMPLATE.replace("{capture}", CAPTURE_NEW_CALLS + ","),
+}
 
 
 # Session and user stated once for a trace (often only on its root) reach every LLM call of the
@@ -112,15 +124,59 @@ WHERE (t.project_id, t.trace_id) IN (SELECT DISTINCT project_id, trace_id FROM s
 """
 
 
-async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]) -> int:
-    """Write the rows in one transaction; return how many spans were new."""
+async def write_spans(
+    conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]], backend: Backend
+) -> int:
+    """Write the rows in one transaction; return how many spans were new.
+
+    On plain PostgreSQL the spans' partitions must exist (or the rows land in the default one)
+    and the new LLM calls are folded into the rollup tables before the commit.
+    """
     async with conn.transaction():
         await conn.execute(_CREATE_STAGING)
+        if backend.keeps_rollups:
+            await conn.execute(CREATE_NEW_CALLS)
         async with conn.cursor() as cursor:
             async with cursor.copy(_COPY) as copy:
                 for row in rows:
                     await copy.write_row(row)
-            await cursor.execute(_UPSERT)
+            await cursor.execute(_UPSERT[backend])
             counted = await cursor.fetchone()
             await cursor.execute(_PROPAGATE_IDENTITY)
+            if backend.keeps_rollups:
+                await fold_new_calls(cursor)
             return int(counted[0]) if counted else 0
+
+
+_START = STAGING_COLUMNS.index("start_time_unix_nano")
+
+
+class SpanWriter:
+    """Writes batches on whichever storage path the database took (asked on the first write);
+    on plain PostgreSQL creates the partitions of a batch's days first."""
+
+    def __init__(self, window: PartitionWindow) -> None:
+        self._window = window
+        self._backend: Backend | None = None
+        self._known_days: set[dt.date] = set()
+
+    async def write(
+        self, conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]
+    ) -> int:
+        """Write the rows in one transaction; return how many spans were new."""
+        if self._backend is None:
+            self._backend = await detect_backend(conn)
+        if self._backend.keeps_partitions:
+            await self._ensure_partitions(conn, rows)
+        return await write_spans(conn, rows, self._backend)
+
+    async def _ensure_partitions(
+        self, conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        today = dt.datetime.now(dt.UTC).date()
+        self._known_days = {day for day in self._known_days if self._window.covers(day, today)}
+        days = {day_of_nanos(row[_START]) for row in rows} - self._known_days
+        wanted = {day for day in days if self._window.covers(day, today)}
+        if wanted:
+            await ensure_partitions(conn, wanted)
+            self._known_days |= wanted

@@ -34,16 +34,21 @@ class Migration:
 
 
 def load_migrations(directory: Path = _DIRECTORY) -> list[Migration]:
-    """Return the migrations in version order; a gap or a duplicate version is an error."""
+    """Return the migrations in version order; a duplicate version is an error.
+
+    Gaps are allowed: branches developed side by side reserve their numbers, so a branch may
+    carry 001 and 004 before 002 and 003 are merged (each pending version is applied once).
+    """
     migrations = []
     for path in sorted(directory.glob("*.sql")):
         match = _FILE_NAME.match(path.name)
         if not match:
             raise ValueError(f"migration file name {path.name!r} is not NNN_name.sql")
         migrations.append(Migration(int(match[1]), match[2], path.read_text()))
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
-            raise ValueError(f"migration {expected:03d} is missing or duplicated")
+    versions = [migration.version for migration in migrations]
+    duplicated = sorted({version for version in versions if versions.count(version) > 1})
+    if duplicated:
+        raise ValueError(f"migration version {duplicated[0]:03d} is duplicated")
     return migrations
 
 
