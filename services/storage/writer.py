@@ -110,6 +110,13 @@ _UPSERT = {
 
 # Session and user stated once for a trace (often only on its root) reach every LLM call of the
 # trace, whichever request brought the call or the root. Only NULLs are filled: idempotent.
+# The time bounds of the batch's traces come first, as constants: the update then touches (and
+# locks) only the partitions of those days, so attaching a partition does not wait for writers.
+_IDENTITY_BOUNDS = """
+SELECT min(start_time), max(end_time) FROM traces
+WHERE (project_id, trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
+  AND (session_id IS NOT NULL OR user_id IS NOT NULL)
+"""
 _PROPAGATE_IDENTITY = """
 UPDATE spans s
 SET session_id = coalesce(s.session_id, t.session_id),
@@ -118,6 +125,7 @@ FROM traces t
 WHERE (t.project_id, t.trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
   AND s.project_id = t.project_id AND s.trace_id = t.trace_id
   AND s.start_time BETWEEN t.start_time AND t.end_time
+  AND s.start_time BETWEEN %(lo)s AND %(hi)s
   AND s.llm_convention IS NOT NULL
   AND ((s.session_id IS NULL AND t.session_id IS NOT NULL)
        OR (s.user_id IS NULL AND t.user_id IS NOT NULL))
@@ -142,7 +150,10 @@ async def write_spans(
                     await copy.write_row(row)
             await cursor.execute(_UPSERT[backend])
             counted = await cursor.fetchone()
-            await cursor.execute(_PROPAGATE_IDENTITY)
+            await cursor.execute(_IDENTITY_BOUNDS)
+            bounds = await cursor.fetchone()
+            if bounds and bounds[0] is not None:
+                await cursor.execute(_PROPAGATE_IDENTITY, {"lo": bounds[0], "hi": bounds[1]})
             if backend.keeps_rollups:
                 await fold_new_calls(cursor)
             return int(counted[0]) if counted else 0
