@@ -348,6 +348,9 @@ DECLARE
 BEGIN
     IF storage_backend() = 'timescaledb' THEN
         FOREACH name IN ARRAY ARRAY['usage_1m', 'duration_hist_1m', 'ttft_hist_1m'] LOOP
+            -- Retention drops whole chunks: daily ones keep the 1m level within a day of its
+            -- setting (the default, ten times the spans' chunk, would keep it 10 days longer).
+            PERFORM set_chunk_time_interval(name, INTERVAL '1 day');
             PERFORM add_continuous_aggregate_policy(name, start_offset => INTERVAL '1 day',
                 end_offset => INTERVAL '1 minute', schedule_interval => INTERVAL '1 minute',
                 if_not_exists => true);
