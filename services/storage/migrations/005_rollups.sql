@@ -396,7 +396,7 @@ $$
 -- edges count whole): whole days from the 1d level, whole hours from 1h, the rest from 1m.
 CREATE OR REPLACE FUNCTION rollup_tiles(from_time timestamptz, to_time timestamptz)
 RETURNS TABLE (level text, tile_start timestamptz, tile_end timestamptz)
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE ROWS 5 AS $$
 DECLARE
     origin constant timestamptz := '2000-01-01 00:00:00+00';
     tick constant interval := INTERVAL '1 microsecond';
@@ -430,29 +430,39 @@ END
 $$
 ;
 -- The latency histogram (bucket_idx, count) of one project's LLM calls in a time range; NULL
--- filters match every value. metric: 'duration' or 'ttft' (time to first token).
+-- filters match every value. metric: 'duration' or 'ttft' (time to first token). Each tile is
+-- read by an index range scan of its own level (a lateral subquery per tile).
 CREATE OR REPLACE FUNCTION latency_histogram(
     project_id text, metric text, from_time timestamptz, to_time timestamptz,
     provider text DEFAULT NULL, model text DEFAULT NULL, operation text DEFAULT NULL,
     service_name text DEFAULT NULL, environment text DEFAULT NULL
 ) RETURNS TABLE (bucket_idx integer, count bigint)
 LANGUAGE sql STABLE AS $$
-    WITH tiles AS (SELECT * FROM rollup_tiles(from_time, to_time)),
-    covered AS (
-        SELECT h.* FROM latency_hist_1m h JOIN tiles t ON t.level = '1m'
-            AND h.bucket_start >= t.tile_start AND h.bucket_start < t.tile_end
-        UNION ALL
-        SELECT h.* FROM latency_hist_1h h JOIN tiles t ON t.level = '1h'
-            AND h.bucket_start >= t.tile_start AND h.bucket_start < t.tile_end
-        UNION ALL
-        SELECT h.* FROM latency_hist_1d h JOIN tiles t ON t.level = '1d'
-            AND h.bucket_start >= t.tile_start AND h.bucket_start < t.tile_end
-    )
     SELECT c.bucket_idx, sum(c.count)::bigint
-    FROM covered c
-    WHERE c.project_id = latency_histogram.project_id
-      AND c.metric = latency_histogram.metric
-      AND (latency_histogram.provider IS NULL OR c.provider = latency_histogram.provider)
+    FROM rollup_tiles(from_time, to_time) AS t
+    CROSS JOIN LATERAL (
+        SELECT h.bucket_idx, h.count, h.provider, h.model, h.operation, h.service_name,
+               h.environment
+        FROM latency_hist_1m h
+        WHERE t.level = '1m' AND h.project_id = latency_histogram.project_id
+          AND h.metric = latency_histogram.metric
+          AND h.bucket_start >= t.tile_start AND h.bucket_start < t.tile_end
+        UNION ALL
+        SELECT h.bucket_idx, h.count, h.provider, h.model, h.operation, h.service_name,
+               h.environment
+        FROM latency_hist_1h h
+        WHERE t.level = '1h' AND h.project_id = latency_histogram.project_id
+          AND h.metric = latency_histogram.metric
+          AND h.bucket_start >= t.tile_start AND h.bucket_start < t.tile_end
+        UNION ALL
+        SELECT h.bucket_idx, h.count, h.provider, h.model, h.operation, h.service_name,
+               h.environment
+        FROM latency_hist_1d h
+        WHERE t.level = '1d' AND h.project_id = latency_histogram.project_id
+          AND h.metric = latency_histogram.metric
+          AND h.bucket_start >= t.tile_start AND h.bucket_start < t.tile_end
+    ) AS c
+    WHERE (latency_histogram.provider IS NULL OR c.provider = latency_histogram.provider)
       AND (latency_histogram.model IS NULL OR c.model = latency_histogram.model)
       AND (latency_histogram.operation IS NULL OR c.operation = latency_histogram.operation)
       AND (latency_histogram.service_name IS NULL
