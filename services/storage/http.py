@@ -6,9 +6,11 @@ import dataclasses
 import time
 from typing import Any
 
+import psycopg
 import redis.asyncio as redis
 from aiohttp import web
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from redis.exceptions import RedisError
 
 from services.storage.config import StorageConfig
 from services.storage.consume import StreamConsumer
@@ -117,12 +119,17 @@ async def retention_run(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def bad_input(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Bad parameters are the caller's fault: 400 with the reason."""
+async def map_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Bad parameters: 400 with the reason. Redis or PostgreSQL down: 503, retry later."""
     try:
         response: web.StreamResponse = await handler(request)
     except BadInputError as exc:
         return web.json_response({"error": str(exc)}, status=400)
+    except (RedisError, psycopg.OperationalError, PoolTimeout) as exc:
+        return web.json_response(
+            {"error": f"unavailable: {type(exc).__name__}"}, status=503,
+            headers={"Retry-After": "5"},
+        )  # fmt: skip
     return response
 
 
@@ -131,7 +138,7 @@ def build_app(
     ingestor: Ingestor, consumer: StreamConsumer, housekeeper: Housekeeper,
 ) -> web.Application:  # fmt: skip
     """The admin app, wired to the service's pool, Redis client, ingest loop and housekeeper."""
-    app = web.Application(middlewares=[bad_input])
+    app = web.Application(middlewares=[map_errors])
     app[CONFIG_KEY] = config
     app[POOL_KEY] = pool
     app[REDIS_KEY] = client
