@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -72,7 +73,9 @@ async def serve(config: StorageConfig) -> None:
         )
         ingestor.stop()
         housekeeper.stop()
-        await housekeeping
+        housekeeping.cancel()  # retention commits batch by batch: safe to interrupt
+        with contextlib.suppress(asyncio.CancelledError):
+            await housekeeping
         await task  # finishes the batch in hand; raises if the loop died
         log.info("storage stopped")
 

@@ -8,9 +8,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
-from redis.exceptions import RedisError
 
 from services.storage.backend import detect_backend
 from services.storage.config import StorageConfig
@@ -44,16 +42,16 @@ class Housekeeper:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Loop until stopped: supervision point, each step's failure is logged and counted."""
+        """Loop until stopped: a supervision point, so a failed step is logged and counted, and
+        the next steps and runs go on."""
         while not self._stopping.is_set():
             for step in (self.create_partitions_ahead, self.apply_retention,
                          self.delete_idle_consumers):  # fmt: skip
                 try:
                     await step()
-                except (psycopg.Error, RedisError, OSError) as exc:
+                except Exception:
                     self._metrics.housekeeping_errors.labels(step.__name__).inc()
-                    log.warning("housekeeping step failed",
-                                extra={"step": step.__name__, "error": repr(exc)})  # fmt: skip
+                    log.exception("housekeeping step failed", extra={"step": step.__name__})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
                     self._stopping.wait(), timeout=self._config.housekeeping_interval_seconds
