@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 from psycopg import sql
 
+from deploy.local import binaries
 from deploy.local.servers import LocalServer, start_postgres, start_redis, with_database
 
 TEMPLATE_DATABASE = "llmobs_template"
@@ -76,3 +78,12 @@ def redis_url(redis_server: LocalServer) -> str:
     with redis.Redis.from_url(url) as client:
         client.flushdb()
     return url
+
+
+@pytest.fixture(scope="session")
+def prometheus_bindir() -> Path:
+    """Where Debian's `prometheus` and `promtool` are; the run installs them when missing."""
+    try:
+        return binaries.find_prometheus_bindir()
+    except binaries.MissingBinaryError as error:
+        pytest.fail(str(error), pytrace=False)
