@@ -3,63 +3,75 @@ cached against uncached input tokens."""
 
 from __future__ import annotations
 
-from deploy.grafana.llm_sql import CALLS, MODEL, OPERATION, PROVIDER, VARIABLES
+from deploy.grafana.llm_sql import (
+    CALLS,
+    MODEL,
+    OPERATION,
+    PROVIDER,
+    USAGE,
+    USAGE_SERIES,
+    VARIABLES,
+)
 from deploy.grafana.panels import Column, Json, dashboard, sql_panel
+from deploy.grafana.rollups import TIME
 
 COST_BY_PROVIDER = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
+SELECT {TIME} AS "time",
        {PROVIDER} AS metric,
-       coalesce(sum(cost_usd), 0) AS cost_usd
-FROM {CALLS}
+       sum(cost_usd) AS cost_usd
+FROM {USAGE_SERIES}
 GROUP BY 1, 2 ORDER BY 1
 """
 
 TOKENS_BY_MODEL = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
+SELECT {TIME} AS "time",
        {MODEL} AS metric,
-       coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens
-FROM {CALLS}
+       sum(input_tokens + output_tokens) AS tokens
+FROM {USAGE_SERIES}
 GROUP BY 1, 2 ORDER BY 1
 """
 
 
-def _breakdown(key: str, limit: int = 20) -> str:
+def _breakdown(key: str, source: str = USAGE, requests: str = "sum(requests)") -> str:
     return f"""
 SELECT {key} AS name,
-       count(*) AS requests,
+       {requests} AS requests,
        coalesce(sum(input_tokens), 0) AS input_tokens,
        coalesce(sum(output_tokens), 0) AS output_tokens,
        coalesce(sum(cost_usd), 0) AS cost_usd
-FROM {CALLS}
+FROM {source}
 GROUP BY 1
 ORDER BY cost_usd DESC, requests DESC
-LIMIT {limit}
+LIMIT 20
 """
 
 
+# Users are not a rollup key: spend per user is read from the calls themselves.
+BY_USER = _breakdown("coalesce(user_id, 'anonymous')", CALLS, "count(*)")
+
 UNPRICED = f"""
 SELECT {PROVIDER} AS provider, {MODEL} AS model,
-       count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_requests,
-       count(*) AS requests
-FROM {CALLS}
+       sum(unpriced_requests) AS unpriced_requests,
+       sum(requests) AS requests
+FROM {USAGE}
 GROUP BY 1, 2
-HAVING count(*) FILTER (WHERE cost_usd IS NULL) > 0
+HAVING sum(unpriced_requests) > 0
 ORDER BY unpriced_requests DESC
 """
 
 UNPRICED_SHARE = f"""
-SELECT count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_requests,
-       count(*) FILTER (WHERE cost_usd IS NULL)::float8 / greatest(count(*), 1) AS unpriced_share
-FROM {CALLS}
+SELECT coalesce(sum(unpriced_requests), 0) AS unpriced_requests,
+       coalesce(sum(unpriced_requests), 0)::float8 / greatest(coalesce(sum(requests), 0), 1)
+         AS unpriced_share
+FROM {USAGE}
 """
 
 CACHED = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
-       coalesce(sum(cache_read_tokens), 0) AS cached_input_tokens,
-       coalesce(sum(input_tokens), 0) - coalesce(sum(cache_read_tokens), 0)
-         AS uncached_input_tokens,
-       coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens
-FROM {CALLS}
+SELECT {TIME} AS "time",
+       sum(cache_read_tokens) AS cached_input_tokens,
+       sum(input_tokens) - sum(cache_read_tokens) AS uncached_input_tokens,
+       sum(cache_write_tokens) AS cache_write_tokens
+FROM {USAGE_SERIES}
 GROUP BY 1 ORDER BY 1
 """
 
@@ -75,12 +87,12 @@ BREAKDOWN_COLUMNS = [
 def build() -> Json:
     """The cost and usage dashboard."""
     tables = [
-        ("Cost by model", MODEL),
-        ("Cost by project", "project_id"),
-        ("Cost by user (top 20)", "coalesce(user_id, 'anonymous')"),
-        ("Cost by operation", OPERATION),
-        ("Cost by service", "service_name"),
-        ("Cost by provider", PROVIDER),
+        ("Cost by model", _breakdown(MODEL)),
+        ("Cost by project", _breakdown("project_id")),
+        ("Cost by user (top 20)", BY_USER),
+        ("Cost by operation", _breakdown(OPERATION)),
+        ("Cost by service", _breakdown("service_name")),
+        ("Cost by provider", _breakdown(PROVIDER)),
     ]
     panels = [
         sql_panel(
@@ -95,10 +107,7 @@ def build() -> Json:
             TOKENS_BY_MODEL,
             [Column("time"), Column("tokens", "short")],
         ),
-        *(
-            sql_panel("table", title, _breakdown(key), BREAKDOWN_COLUMNS, width=8)
-            for title, key in tables
-        ),
+        *(sql_panel("table", title, query, BREAKDOWN_COLUMNS, width=8) for title, query in tables),
         sql_panel(
             "stat",
             "Unpriced calls",
@@ -138,7 +147,8 @@ def build() -> Json:
     return dashboard(
         "llmobs-cost",
         "LLM cost and usage",
-        "Spend and tokens by provider, model, project, user and operation, from the stored spans.",
+        "Spend and tokens by provider, model, project, user and operation, from the rollups"
+        " (per user: from the stored calls).",
         panels,
         VARIABLES,
         time_from="now-7d",

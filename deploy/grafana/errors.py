@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from deploy.grafana.llm_sql import CALLS, IS_ERROR, MODEL, PROVIDER, VARIABLES
+from deploy.grafana.llm_sql import (
+    CALLS,
+    IS_ERROR,
+    MODEL,
+    PROVIDER,
+    SPAN_MODEL,
+    USAGE,
+    USAGE_SERIES,
+    VARIABLES,
+)
 from deploy.grafana.panels import Column, Json, dashboard, sql_panel
+from deploy.grafana.rollups import TIME
 
+# Error types and messages are not in the rollups: those panels read the failed calls.
 ERROR_TYPE = "coalesce(error_type, 'unknown')"
 FAILED = f"{CALLS}\n  AND {IS_ERROR}"
 
@@ -16,11 +27,20 @@ FROM {FAILED}
 GROUP BY 1, 2 ORDER BY 1
 """
 
+BY_TYPE = f"""
+SELECT {ERROR_TYPE} AS name,
+       count(*) AS errors,
+       count(*)::float8 / (SELECT count(*) FROM {CALLS}) AS error_rate
+FROM {FAILED}
+GROUP BY 1
+ORDER BY errors DESC
+"""
+
 RATE_BY_PROVIDER = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
+SELECT {TIME} AS "time",
        {PROVIDER} AS metric,
-       count(*) FILTER (WHERE {IS_ERROR})::float8 / count(*) AS error_rate
-FROM {CALLS}
+       sum(errors)::float8 / sum(requests) AS error_rate
+FROM {USAGE_SERIES}
 GROUP BY 1, 2 ORDER BY 1
 """
 
@@ -28,17 +48,17 @@ GROUP BY 1, 2 ORDER BY 1
 def _by(key: str) -> str:
     return f"""
 SELECT {key} AS name,
-       count(*) FILTER (WHERE {IS_ERROR}) AS errors,
-       count(*) FILTER (WHERE {IS_ERROR})::float8 / count(*) AS error_rate
-FROM {CALLS}
+       sum(errors) AS errors,
+       sum(errors)::float8 / sum(requests) AS error_rate
+FROM {USAGE}
 GROUP BY 1
-HAVING count(*) FILTER (WHERE {IS_ERROR}) > 0
+HAVING sum(errors) > 0
 ORDER BY errors DESC
 """
 
 
 LATEST = f"""
-SELECT start_time AS "time", {PROVIDER} AS provider, {MODEL} AS model,
+SELECT start_time AS "time", {PROVIDER} AS provider, {SPAN_MODEL} AS model,
        {ERROR_TYPE} AS error_type,
        left(coalesce(nullif(error_message, ''), status_message), 200) AS message,
        trace_id
@@ -65,7 +85,7 @@ def build() -> Json:
             RATE_BY_PROVIDER,
             [Column("time"), Column("error_rate", "percentunit")],
         ),
-        sql_panel("table", "By error type", _by(ERROR_TYPE), BY_COLUMNS, width=8),
+        sql_panel("table", "By error type", BY_TYPE, BY_COLUMNS, width=8),
         sql_panel("table", "By model", _by(MODEL), BY_COLUMNS, width=8),
         sql_panel("table", "By provider", _by(PROVIDER), BY_COLUMNS, width=8),
         sql_panel(

@@ -2,70 +2,96 @@
 
 from __future__ import annotations
 
-from deploy.grafana.llm_sql import CALLS, IS_ERROR, MODEL, PROVIDER, VARIABLES
+from deploy.grafana.llm_sql import (
+    HISTOGRAM,
+    HISTOGRAM_SERIES,
+    MODEL,
+    PROVIDER,
+    USAGE,
+    USAGE_SERIES,
+    VARIABLES,
+)
 from deploy.grafana.panels import Column, Json, dashboard, sql_panel
+from deploy.grafana.rollups import PERCENTILE_NOTE, TIME, quantiles
 
 STAT_WIDTH = 4
 
 TOTALS = f"""
-SELECT count(*) AS requests,
-       coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens,
-       coalesce(sum(cost_usd), 0) AS cost_usd,
-       count(*) FILTER (WHERE {IS_ERROR})::float8 / greatest(count(*), 1) AS error_rate,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) / 1000 AS p95_seconds,
-       coalesce(sum(cache_read_tokens), 0)::float8
-         / greatest(coalesce(sum(input_tokens), 0), 1) AS cached_share
-FROM {CALLS}
+WITH usage AS (
+  SELECT coalesce(sum(requests), 0) AS requests,
+         coalesce(sum(input_tokens + output_tokens), 0) AS tokens,
+         coalesce(sum(cost_usd), 0) AS cost_usd,
+         coalesce(sum(errors), 0)::float8 / greatest(coalesce(sum(requests), 0), 1) AS error_rate,
+         coalesce(sum(cache_read_tokens), 0)::float8
+           / greatest(coalesce(sum(input_tokens), 0), 1) AS cached_share
+  FROM {USAGE}
+), latency AS (
+  SELECT ({quantiles(0.95)})[1] / 1000 AS p95_seconds
+  FROM {HISTOGRAM}
+    AND metric = 'duration'
+)
+SELECT * FROM usage CROSS JOIN latency
 """
 
 OVER_TIME = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
-       count(*) AS requests,
-       count(*) FILTER (WHERE {IS_ERROR}) AS errors
-FROM {CALLS}
+SELECT {TIME} AS "time",
+       sum(requests) AS requests,
+       sum(errors) AS errors
+FROM {USAGE_SERIES}
 GROUP BY 1 ORDER BY 1
 """
 
 TOKENS = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
-       coalesce(sum(input_tokens), 0) AS input_tokens,
-       coalesce(sum(output_tokens), 0) AS output_tokens
-FROM {CALLS}
+SELECT {TIME} AS "time",
+       sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens
+FROM {USAGE_SERIES}
 GROUP BY 1 ORDER BY 1
 """
 
 COST = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
-       coalesce(sum(cost_usd), 0) AS cost_usd
-FROM {CALLS}
+SELECT {TIME} AS "time",
+       sum(cost_usd) AS cost_usd
+FROM {USAGE_SERIES}
 GROUP BY 1 ORDER BY 1
 """
 
 ERROR_RATE = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
-       count(*) FILTER (WHERE {IS_ERROR})::float8 / count(*) AS error_rate
-FROM {CALLS}
+SELECT {TIME} AS "time",
+       sum(errors)::float8 / sum(requests) AS error_rate
+FROM {USAGE_SERIES}
 GROUP BY 1 ORDER BY 1
 """
 
 LATENCY = f"""
-SELECT $__timeGroupAlias(start_time, $__interval),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) / 1000 AS p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) / 1000 AS p95,
-       percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) / 1000 AS p99
-FROM {CALLS}
-GROUP BY 1 ORDER BY 1
+SELECT "time", q[1] / 1000 AS p50, q[2] / 1000 AS p95, q[3] / 1000 AS p99
+FROM (
+  SELECT {TIME} AS "time", {quantiles(0.5, 0.95, 0.99)} AS q
+  FROM {HISTOGRAM_SERIES}
+    AND metric = 'duration'
+  GROUP BY 1
+) AS per_point
+ORDER BY 1
 """
 
 TOP_MODELS = f"""
-SELECT {PROVIDER} AS provider, {MODEL} AS model,
-       count(*) AS requests,
-       coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens,
-       coalesce(sum(cost_usd), 0) AS cost_usd,
-       count(*) FILTER (WHERE {IS_ERROR})::float8 / count(*) AS error_rate,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) / 1000 AS p95_seconds
-FROM {CALLS}
-GROUP BY 1, 2
+WITH usage AS (
+  SELECT {PROVIDER} AS provider, {MODEL} AS model,
+         sum(requests) AS requests,
+         sum(input_tokens + output_tokens) AS tokens,
+         sum(cost_usd) AS cost_usd,
+         sum(errors)::float8 / sum(requests) AS error_rate
+  FROM {USAGE}
+  GROUP BY 1, 2
+), latency AS (
+  SELECT {PROVIDER} AS provider, {MODEL} AS model,
+         ({quantiles(0.95)})[1] / 1000 AS p95_seconds
+  FROM {HISTOGRAM}
+    AND metric = 'duration'
+  GROUP BY 1, 2
+)
+SELECT usage.*, latency.p95_seconds
+FROM usage LEFT JOIN latency USING (provider, model)
 ORDER BY requests DESC
 LIMIT 20
 """
@@ -92,7 +118,13 @@ def build() -> Json:
             height=4,
         ),
         sql_panel(
-            "stat", "Latency p95", TOTALS, [Column("p95_seconds", "s")], width=STAT_WIDTH, height=4
+            "stat",
+            "Latency p95",
+            TOTALS,
+            [Column("p95_seconds", "s")],
+            width=STAT_WIDTH,
+            height=4,
+            description=PERCENTILE_NOTE,
         ),
         sql_panel(
             "stat",
@@ -130,6 +162,7 @@ def build() -> Json:
             "Latency p50 / p95 / p99",
             LATENCY,
             [Column("time"), Column("p50", "s"), Column("p95", "s"), Column("p99", "s")],
+            description=PERCENTILE_NOTE,
         ),
         sql_panel(
             "table",
@@ -151,7 +184,7 @@ def build() -> Json:
     return dashboard(
         "llmobs-overview",
         "LLM overview",
-        "Requests, tokens, cost, errors and latency of LLM calls, from the stored spans.",
+        "Requests, tokens, cost, errors and latency of LLM calls, from the rollups.",
         panels,
         VARIABLES,
     )

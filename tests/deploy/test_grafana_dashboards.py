@@ -4,6 +4,7 @@ the dashboard filters; the macro emulation the SQL tests rely on agrees with Gra
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,18 @@ from tests.deploy.promql_names import exposed_names, metric_names
 
 PROVISIONING = ROOT / "grafana" / "provisioning"
 SQL_VARIABLES = ["project", "environment", "provider", "model"]
+# Users, sessions, error types and messages are not rollup keys or measures (ADR 0005).
+RAW_PANELS = {
+    ("llmobs-cost", "Cost by user (top 20)"),
+    ("llmobs-errors", "Errors by type"),
+    ("llmobs-errors", "By error type"),
+    ("llmobs-errors", "Latest failed calls"),
+    *(
+        ("llmobs-sessions", title)
+        for title in ("Sessions", "Users", "Turns per session", "Active sessions and users",
+                      "Sessions by number of turns")
+    ),
+}  # fmt: skip
 RANGE = TimeRange(
     datetime(2017, 4, 21, 5, 1, 17, tzinfo=UTC), datetime(2017, 4, 21, 5, 6, 17, tzinfo=UTC), "5m"
 )
@@ -55,7 +68,21 @@ def test_sql_dashboards_filter_by_project_environment_provider_and_model() -> No
         for query in sql:
             for variable in SQL_VARIABLES:
                 assert f"${{{variable}:sqlstring}}" in query, f"{name}: {query[:80]}"
-            assert "$__timeFilter(" in query, f"{name}: {query[:80]}"
+            bounded = "$__timeFilter(" in query or (
+                "$__timeFrom()" in query and "$__timeTo()" in query
+            )
+            assert bounded, f"{name}: {query[:80]}"
+
+
+def test_llm_panels_read_raw_spans_only_for_what_rollups_do_not_keep() -> None:
+    reading_spans = {
+        (board["uid"], panel["title"])
+        for board in dashboards().values()
+        for panel in board["panels"]
+        for target in panel["targets"]
+        if re.search(r"\b(spans|traces)\b", target.get("rawSql", ""))
+    }
+    assert reading_spans == RAW_PANELS
 
 
 def test_macros_expand_as_grafana_documents_them() -> None:
