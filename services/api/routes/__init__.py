@@ -1,1 +1,8 @@
-"""HTTP routes of the API, one module per resource."""
+"""HTTP routes of the API, one module per resource; ENDPOINTS lists every declared endpoint."""
+
+from __future__ import annotations
+
+from services.api.routes import calls, traces
+from services.api.spec import Endpoint
+
+ENDPOINTS: tuple[Endpoint, ...] = (*traces.ENDPOINTS, *calls.ENDPOINTS)
