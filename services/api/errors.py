@@ -49,8 +49,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     """Translate our errors and the database's; let aiohttp's own pass; never leak a trace."""
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        # aiohttp's own refusals (no such route, wrong method) in the same JSON shape.
+        kept = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        return error_json(exc.status, exc.reason, kept)
     except ObservatoryError as exc:
         headers = dict(getattr(exc, "headers", None) or {})
         if isinstance(exc, RetryableError):

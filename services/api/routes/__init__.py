@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from services.api.routes import calls, traces
+from services.api.routes import calls, metrics, overview, people, traces
 from services.api.spec import Endpoint
 
-ENDPOINTS: tuple[Endpoint, ...] = (*traces.ENDPOINTS, *calls.ENDPOINTS)
+ENDPOINTS: tuple[Endpoint, ...] = (
+    *traces.ENDPOINTS,
+    *calls.ENDPOINTS,
+    *people.ENDPOINTS,
+    *metrics.ENDPOINTS,
+    *overview.ENDPOINTS,
+)
