@@ -88,8 +88,9 @@ async def _aggregate(
         if window.interval is None
         else f"date_bin('{_SQL_STEPS[window.interval]}', s.start_time, 'epoch')"
     )
-    dimensions = "".join(f"{RAW_DIMENSIONS[key]} AS {key}, " for key in group_by)
-    grouping = ", ".join(["bucket_start", *group_by])
+    # Quoted: `user` alone would be the SQL keyword.
+    dimensions = "".join(f'{RAW_DIMENSIONS[key]} AS "{key}", ' for key in group_by)
+    grouping = ", ".join(["bucket_start", *(f'"{key}"' for key in group_by)])
     query = composed(
         f"{measure}_spans", bucket=bucket, dimensions=dimensions, grouping=grouping,
         filters=RAW_FILTERS,
