@@ -46,10 +46,14 @@ async def _cached(call: Call, endpoint: Endpoint) -> web.StreamResponse:
     """Answer from the cache: the range snapped to whole buckets is part of the key."""
     config = call.request.app[CONFIG]
     now = datetime.now(UTC)
-    step = STEPS[call.args.get(endpoint.cache_interval or "") or "1m"]
-    start, end = resolve_range(call.args.get("from"), call.args.get("to"), now)
-    call.args["from"], call.args["to"] = snap_range(start, end, step)
-    is_closed = call.args["to"] <= now - timedelta(seconds=config.cache_settle_seconds)
+    width = endpoint.cache_interval or "1m"
+    step = STEPS[width if width in STEPS else call.args.get(width) or "1m"]
+    start_arg, end_arg = endpoint.range_args
+    start, end = resolve_range(
+        call.args.get(start_arg), call.args.get(end_arg), now, endpoint.default_span
+    )
+    call.args[start_arg], call.args[end_arg] = snap_range(start, end, step)
+    is_closed = call.args[end_arg] <= now - timedelta(seconds=config.cache_settle_seconds)
     ttl = config.cache_closed_ttl_seconds if is_closed else config.cache_open_ttl_seconds
     key = cache_key(call.project_id, endpoint.operation_id, call.args)
 

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from multidict import MultiMapping
@@ -99,8 +99,12 @@ class Endpoint:
     response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     body: dict[str, Any] | None = None
     status: int = 200
-    # Cache policy: None is not cached; else the name of the interval argument, or "" for 1m.
+    # Cache policy: None is not cached; else a bucket width (1m, 1h, 1d) or the name of the
+    # argument holding it. The range arguments are snapped to it, and default to the
+    # `default_span` before now.
     cache_interval: str | None = None
+    range_args: tuple[str, str] = ("from", "to")
+    default_span: timedelta = timedelta(hours=24)
 
 
 def parse_args(endpoint: Endpoint, query: MultiMapping[str], path: Mapping[str, str]) -> Args:

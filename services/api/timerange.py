@@ -17,11 +17,11 @@ class QueryTooWideError(ObservatoryError):
 
 
 def resolve_range(
-    start: datetime | None, end: datetime | None, now: datetime
+    start: datetime | None, end: datetime | None, now: datetime, span: timedelta = DEFAULT_SPAN
 ) -> tuple[datetime, datetime]:
-    """The range asked for: `to` defaults to now, `from` to 24 hours before `to`."""
+    """The range asked for: `to` defaults to now, `from` to `span` before `to`."""
     end = end or now
-    start = start or end - DEFAULT_SPAN
+    start = start or end - span
     if end <= start:
         raise BadInputError("parameter 'to' must be later than 'from'")
     return start, end

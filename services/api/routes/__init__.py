@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.api.routes import calls, metrics, overview, people, traces
+from services.api.routes import calls, langfuse, metrics, overview, people, traces
 from services.api.spec import Endpoint
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -11,4 +11,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *people.ENDPOINTS,
     *metrics.ENDPOINTS,
     *overview.ENDPOINTS,
+    *langfuse.ENDPOINTS,
 )
