@@ -17,6 +17,7 @@ from services.api.metrics import ApiMetrics
 from services.api.ratelimit import RateLimiter
 from services.api.routes import ENDPOINTS, docs, health
 from services.api.routing import add_endpoints
+from services.api.spec import MAX_REQUEST_LINE_BYTES
 from shared.db import open_pool
 
 METRICS = web.AppKey("metrics", ApiMetrics)
@@ -26,7 +27,8 @@ def create_app(config: ApiConfig, metrics: ApiMetrics | None = None) -> web.Appl
     """Build the application; its pool and Redis client open on startup, close on cleanup."""
     metrics = metrics or ApiMetrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), cors_middleware(config.cors_origins), error_middleware]
+        middlewares=[metrics.middleware(), cors_middleware(config.cors_origins), error_middleware],
+        handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
     )
     app[CONFIG] = config
     app[METRICS] = metrics

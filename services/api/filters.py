@@ -18,7 +18,7 @@ RANGE = (
 PAGE = (
     Param("limit", "integer", "Items per page.", default=50, minimum=1, maximum=MAX_LIMIT),
     Param("cursor", "string", "Opaque cursor of the next page, from `next_cursor`.",
-          max_length=2000),
+          max_length=500),
 )  # fmt: skip
 SORT = (
     Param("sort", "enum", "Sort key.", default="time", choices=("time", "duration", "cost")),

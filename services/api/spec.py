@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 # Instants outside these bounds cannot be held by the spans' nanosecond columns.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2262, 1, 1, tzinfo=UTC)
-MAX_TEXT_CHARS = 500
+MAX_TEXT_CHARS = 200
+MAX_REPEATS = 10
+# Longest request line accepted: every parameter at its longest, percent-encoded, fits.
+MAX_REQUEST_LINE_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,9 @@ class Param:
             item["maximum"] = self.maximum
         if self.default is not None and not self.is_multiple:
             item["default"] = self.default
-        return {"type": "array", "items": item} if self.is_multiple else item
+        if self.is_multiple:
+            return {"type": "array", "items": item, "maxItems": MAX_REPEATS}
+        return item
 
 
 Args = dict[str, Any]
@@ -120,6 +125,10 @@ def parse_args(endpoint: Endpoint, query: MultiMapping[str], path: Mapping[str, 
             continue
         if not param.is_multiple and len(raws) > 1:
             raise BadInputError(f"parameter {param.name!r} must be given once")
+        if len(raws) > MAX_REPEATS:
+            raise BadInputError(
+                f"parameter {param.name!r} is repeated more than {MAX_REPEATS} times"
+            )
         values = [_convert(param, raw) for raw in raws]
         args[param.name] = values if param.is_multiple else values[0]
     return args
