@@ -24,11 +24,15 @@ from shared.errors import (
 log = logging.getLogger(__name__)
 
 
+class ConflictError(ObservatoryError):
+    """The resource already exists (HTTP 409)."""
+
+
 def status_of(error: ObservatoryError) -> int:
     """The HTTP status of an error kind."""
     statuses: tuple[tuple[type[ObservatoryError], int], ...] = (
         (BadInputError, 400), (UnauthenticatedError, 401), (ForbiddenError, 403),
-        (NotFoundError, 404), (QueryTooWideError, 422), (ThrottledError, 429),
+        (NotFoundError, 404), (ConflictError, 409), (QueryTooWideError, 422), (ThrottledError, 429),
         (RetryableError, 503),
     )  # fmt: skip
     for kind, status in statuses:

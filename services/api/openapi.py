@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from services.api.bodies import body_schema
 from services.api.schemas import ERROR
 from services.api.spec import Endpoint, Param
 
@@ -85,7 +86,7 @@ def _operation(endpoint: Endpoint, is_dev_mode: bool) -> dict[str, Any]:
     if endpoint.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": endpoint.body}},
+            "content": {"application/json": {"schema": body_schema(endpoint.body)}},
         }
     return operation
 

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from services.api.bodies import parse_body
 from services.api.cache import cache_key
 from services.api.context import AUTH, CACHE, CONFIG, LIMITER
 from services.api.spec import Call, Endpoint, parse_args
@@ -30,7 +31,9 @@ def _serve(endpoint: Endpoint) -> Any:
         principal = await request.app[AUTH].authenticate(request, endpoint.scope)
         headers = await request.app[LIMITER].admit(principal)
         args = parse_args(endpoint, request.query, request.match_info)
-        body = await _read_body(request) if endpoint.body is not None else None
+        body = None
+        if endpoint.body is not None:
+            body = parse_body(endpoint.body, await _read_body(request))
         call = Call(request, args, principal, body)
         if endpoint.cache_interval is None:
             response = await endpoint.handler(call)

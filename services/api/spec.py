@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import MultiMapping
 
+from services.api.bodies import Field
 from shared.errors import BadInputError
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class Endpoint:
     params: tuple[Param, ...] = ()
     scope: str = "read"  # read, admin (the admin key or an admin-scoped key), or none
     response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
-    body: dict[str, Any] | None = None
+    body: tuple[Field, ...] | None = None
     status: int = 200
     # Cache policy: None is not cached; else a bucket width (1m, 1h, 1d) or the name of the
     # argument holding it. The range arguments are snapped to it, and default to the
