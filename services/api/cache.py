@@ -93,9 +93,10 @@ class ResponseCache:
         self._metrics.cache_requests.labels(MISS).inc()
         try:
             body = await compute()
+            # Stored before the lock goes, so that a waiter never sees neither.
+            await self._quietly(self._client.set(key, body, ex=ttl_seconds))
         finally:
             await self._quietly(self._release(keys=[lock], args=[token]))
-        await self._quietly(self._client.set(key, body, ex=ttl_seconds))
         return body, MISS
 
     async def _wait_for(self, key: str, lock: str) -> bytes | None:
