@@ -34,14 +34,15 @@ def _span(project: str, trace: int, span: int, parent: int | None, start_ns: int
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def build(project: str, traces: int, seed: int) -> list[Span]:
+def build(project: str, traces: int, seed: int, hours: int = 40) -> list[Span]:
     """Traces of a root span (naming session, user, tags) and one to three LLM calls each."""
     rng = random.Random(seed)
     offset = 0 if project == "default" else 1_000
     spans: list[Span] = []
     for number in range(1, traces + 1):
         trace = offset + number
-        start = BASE_NS + rng.randrange(0, 40) * HOUR_NS + rng.randrange(0, 3_600_000) * 1_000_000
+        offset_ms = rng.randrange(0, hours) * 3_600_000 + rng.randrange(0, 3_600_000)
+        start = BASE_NS + offset_ms * 1_000_000
         service = rng.choice(("chat-api", "worker"))
         environment = rng.choice(("prod", "staging"))
         session = f"{project}-s{rng.randrange(1, 6)}" if rng.random() < 0.8 else None
