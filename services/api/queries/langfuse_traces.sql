@@ -1,17 +1,10 @@
 -- Langfuse GET /api/public/traces: traces of one project by its filters, one page by offset,
 -- with the total count, observation ids and tags. {order} is a constant of
 -- services/api/routes/langfuse.py; every value a client sends is a bound parameter.
-SELECT t.trace_id, t.start_time, t.end_time, t.root_name, t.session_id, t.user_id, t.cost_usd,
-       count(*) OVER () AS total_items,
-       root.input_messages, root.output_messages, root.attributes, root.environment,
-       ARRAY(SELECT s.span_id FROM spans s
-             WHERE s.project_id = t.project_id AND s.trace_id = t.trace_id
-               AND s.start_time BETWEEN t.start_time AND t.end_time
-             ORDER BY s.start_time, s.span_id) AS observation_ids,
-       ARRAY(SELECT DISTINCT tag FROM spans s CROSS JOIN LATERAL unnest(s.tags) AS tag
-             WHERE s.project_id = t.project_id AND s.trace_id = t.trace_id
-               AND s.start_time BETWEEN t.start_time AND t.end_time
-             ORDER BY tag) AS tags
+WITH page AS (
+SELECT t.project_id, t.trace_id, t.start_time, t.end_time, t.root_name, t.session_id, t.user_id,
+       t.cost_usd, count(*) OVER () AS total_items,
+       root.input_messages, root.output_messages, root.attributes, root.environment
 FROM traces t
 LEFT JOIN LATERAL (
     SELECT s.input_messages, s.output_messages, s.attributes,
@@ -39,3 +32,16 @@ WHERE t.project_id = %(project_id)s
             AND s.start_time BETWEEN t.start_time AND t.end_time AND wanted.tag = ANY (s.tags)))
 ORDER BY {order}, t.trace_id
 LIMIT %(limit)s OFFSET %(offset)s
+)
+-- Observation ids and tags only for the page's rows.
+SELECT page.*,
+       ARRAY(SELECT s.span_id FROM spans s
+             WHERE s.project_id = page.project_id AND s.trace_id = page.trace_id
+               AND s.start_time BETWEEN page.start_time AND page.end_time
+             ORDER BY s.start_time, s.span_id) AS observation_ids,
+       ARRAY(SELECT DISTINCT tag FROM spans s CROSS JOIN LATERAL unnest(s.tags) AS tag
+             WHERE s.project_id = page.project_id AND s.trace_id = page.trace_id
+               AND s.start_time BETWEEN page.start_time AND page.end_time
+             ORDER BY tag) AS tags
+FROM page
+ORDER BY {order_page}, page.trace_id

@@ -69,7 +69,9 @@ async def _traces(call: Call, trace_id: str | None, **params: Any) -> list[dict[
     }  # fmt: skip
     values.update(params)
     order = _order(call.args.get("orderBy"))
-    return await fetch_rows(call, composed("langfuse_traces", order=order), values)
+    page_order = order.replace("t.", "page.", 1)
+    query = composed("langfuse_traces", order=order, order_page=page_order)
+    return await fetch_rows(call, query, values)
 
 
 async def list_traces(call: Call) -> web.StreamResponse:
