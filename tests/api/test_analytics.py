@@ -67,9 +67,9 @@ async def test_latency_percentiles(seeded: TestClient, database_url: str) -> Non
     expected = rows(
         database_url,
         "SELECT provider, count(*), "
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms), "
-        "percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms), "
-        "percentile_cont(0.99) WITHIN GROUP (ORDER BY time_to_first_token_ms) "
+        "percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms), "
+        "percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms), "
+        "percentile_disc(0.99) WITHIN GROUP (ORDER BY time_to_first_token_ms) "
         f"FROM spans WHERE {P} GROUP BY date_bin('1 day', start_time, 'epoch'), 1 ORDER BY "
         "date_bin('1 day', start_time, 'epoch'), 1",
     )
