@@ -27,6 +27,10 @@ class UnauthenticatedError(ObservatoryError):
     """No valid credentials (HTTP 401 / gRPC UNAUTHENTICATED)."""
 
 
+class PermissionDeniedError(ObservatoryError):
+    """Valid credentials without the scope the request needs (HTTP 403 / PERMISSION_DENIED)."""
+
+
 class RetryableError(ObservatoryError):
     """A temporary condition; the client should retry after `retry_after_seconds`."""
 

@@ -19,6 +19,7 @@ from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
 from services.collector.llm_metrics import LLMMetrics
 from services.collector.metrics import CollectorMetrics
+from services.collector.open_spans import OpenSpans
 from services.collector.otlp_grpc import build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, PipelineConfigError, Pipelines, build_pipeline
@@ -29,9 +30,12 @@ from services.collector.processors.registry import (
     build_log_steps,
     build_registry,
 )
-from services.collector.projects import ProjectResolver
+from services.collector.projects import build_resolver
+from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from services.collector.redaction_metrics import RedactionCollector
+from services.collector.rest_ingest import RestIngest
+from shared.db import open_pool
 from shared.errors import ConfigError
 from shared.log import configure_logging
 from shared.metrics_http import build_metrics_app, start_site
@@ -52,19 +56,33 @@ async def serve(config: CollectorConfig) -> None:
     async with AsyncExitStack() as stack:
         client = redis.Redis.from_url(config.redis_url)
         stack.push_async_callback(client.aclose)
+        # Key and quota lookups only (single-row index reads, hence the short statement
+        # timeout); the collector starts, and serves cached keys, with the database down.
+        pool = await open_pool(
+            config.database_url, config.db_pool_min_size, config.db_pool_max_size,
+            statement_timeout_ms=2000, application_name="llmobs-collector",
+        )  # fmt: skip
+        stack.push_async_callback(pool.close)
         exporter = StreamExporter(client, config.stream, config.max_stream_entries)
+        quota = build_quota(client, pool, config, metrics)
         # Log records pass through a pipeline of their own: the redact steps of the same config.
-        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs)
+        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota)
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
             stack.push_async_callback(_cancel, watch)
-        projects = ProjectResolver(config.default_project)
+        projects = build_resolver(pool, config, metrics)
         grpc_server, _ = build_server(
             receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes
         )
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
-        http_app = build_app(receiver, projects, metrics, config.max_request_bytes)
+        http_app = build_app(
+            receiver, projects, metrics, config.max_request_bytes, config.cors_origins
+        )
+        RestIngest(
+            receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
+            config.max_request_bytes, quota,
+        ).add_routes(http_app)  # fmt: skip
         # The receiver decompresses itself, bounded by the request size limit (no gzip bombs).
         http_runner = await start_site(
             http_app, config.host, config.http_port, auto_decompress=False
@@ -120,6 +138,8 @@ def main() -> int:
     try:
         config = load_config(os.environ)
         configure_logging("collector", config.log_level)
+        if not config.key_pepper and not config.dev_mode:
+            log.warning("LLMOBS_KEY_PEPPER is empty: API keys are hashed without a server secret")
         asyncio.run(serve(config))
     except ConfigError as exc:
         print(f"collector: {exc}", file=sys.stderr)

@@ -26,6 +26,18 @@ class CollectorConfig:
     dev_mode: bool = False
     default_project: str = "default"
     log_level: str = "INFO"
+    # Projects, API keys and quotas (ADR 0008).
+    database_url: str = field(default="", repr=False)
+    db_pool_min_size: int = 1
+    db_pool_max_size: int = 4
+    key_pepper: str = field(default="", repr=False)
+    project_cache_ttl_seconds: int = 60
+    project_cache_max_stale_seconds: int = 3600
+    ingest_requests_per_second: int = 0
+    ingest_spans_per_second: int = 0
+    ingest_burst_seconds: int = 1
+    cors_origins: tuple[str, ...] = ()
+    rest_open_span_ttl_seconds: int = 86400
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -47,6 +59,19 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),
         default_project=env.text("LLMOBS_DEFAULT_PROJECT", "default"),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        database_url=env.text(
+            "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/llm_observatory"
+        ),
+        db_pool_min_size=env.integer("DB_POOL_MIN_SIZE", 1, minimum=1),
+        db_pool_max_size=env.integer("DB_POOL_MAX_SIZE", 4, minimum=1),
+        key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),
+        project_cache_ttl_seconds=env.integer("PROJECT_CACHE_TTL_SECONDS", 60),
+        project_cache_max_stale_seconds=env.integer("PROJECT_CACHE_MAX_STALE_SECONDS", 3600),
+        ingest_requests_per_second=env.integer("INGEST_RATE_LIMIT_REQUESTS_PER_SECOND", 0),
+        ingest_spans_per_second=env.integer("INGEST_RATE_LIMIT_SPANS_PER_SECOND", 0),
+        ingest_burst_seconds=env.integer("INGEST_RATE_LIMIT_BURST_SECONDS", 1, minimum=1),
+        cors_origins=env.words("CORS_ORIGINS"),
+        rest_open_span_ttl_seconds=env.integer("REST_OPEN_SPAN_TTL_SECONDS", 86400, minimum=60),
     )
     env.check()
     return config

@@ -34,6 +34,32 @@ class CollectorMetrics:
             "collector_request_duration_seconds", "Time to answer an export request.",
             ["signal", "transport"], registry=r,
         )  # fmt: skip
+        # Who may send, and how much (ADR 0008): reasons and limits are fixed enums.
+        self.auth_failures = Counter(
+            "collector_auth_failures_total",
+            "Requests refused for their credentials: missing, malformed, conflicting, unknown, "
+            "public_key, revoked, scope, or unavailable (key store down, key not cached).",
+            ["transport", "reason"], registry=r,
+        )  # fmt: skip
+        self.key_lookups = Counter(
+            "collector_api_key_lookups_total",
+            "API key lookups: hit (cache), miss (database), stale (cache, database down).",
+            ["result"], registry=r,
+        )  # fmt: skip
+        self.quota_refusals = Counter(
+            "collector_quota_refusals_total", "Requests refused over a project's ingest quota.",
+            ["signal", "transport", "limit"], registry=r,
+        )  # fmt: skip
+        self.quota_check_errors = Counter(
+            "collector_quota_check_errors_total",
+            "Quota checks that failed on Redis; the request was admitted (fail open).",
+            registry=r,
+        )  # fmt: skip
+        self.quota_limit_lookups = Counter(
+            "collector_quota_limit_lookups_total",
+            "Per-project quota lookups: hit, miss, stale, or default (database down).",
+            ["result"], registry=r,
+        )  # fmt: skip
         self.handoff_entries = Gauge(
             "collector_handoff_stream_length", "Entries waiting in the hand-off stream.",
             registry=r,

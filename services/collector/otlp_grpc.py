@@ -19,6 +19,7 @@ from shared.errors import (
     BadInputError,
     ObservatoryError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     ProcessingError,
     RetryableError,
     ThrottledError,
@@ -38,6 +39,8 @@ def grpc_status(error: ObservatoryError) -> tuple[grpc.StatusCode, int]:
         return grpc.StatusCode.UNAVAILABLE, code_pb2.UNAVAILABLE
     if isinstance(error, UnauthenticatedError):
         return grpc.StatusCode.UNAUTHENTICATED, code_pb2.UNAUTHENTICATED
+    if isinstance(error, PermissionDeniedError):
+        return grpc.StatusCode.PERMISSION_DENIED, code_pb2.PERMISSION_DENIED
     if isinstance(error, BadInputError):
         return grpc.StatusCode.INVALID_ARGUMENT, code_pb2.INVALID_ARGUMENT
     if isinstance(error, ProcessingError):
@@ -83,8 +86,9 @@ class ExportService:
         started = time.perf_counter()
         outcome_label = "ok"
         try:
-            metadata = {key: value for key, value in context.invocation_metadata() or ()}
-            project_id = await self._projects.resolve(metadata)
+            project_id = await self._projects.resolve(
+                context.invocation_metadata() or (), TRANSPORT
+            )
             request = parse_protobuf(body, signal.request_type)
             outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
         except ObservatoryError as exc:

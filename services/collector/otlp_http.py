@@ -14,26 +14,32 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
+from services.collector.cors import cors_middleware
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
 from services.collector.signals import SIGNALS, OtlpSignal
 from shared.errors import (
     BadInputError,
+    NotFoundError,
     ObservatoryError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     ProcessingError,
     RetryableError,
     ThrottledError,
     UnauthenticatedError,
     UnsupportedMediaTypeError,
 )
+from shared.handoff import SIGNAL_TRACES
 from shared.otlp.json_encoding import parse_json
 from shared.otlp.protobuf import parse_protobuf
 
 TRANSPORT = "http"
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
+# Langfuse's OTLP endpoint: its SDKs (v3+) export here with Basic auth (public:secret key).
+LANGFUSE_TRACES_PATH = "/api/public/otel/v1/traces"
 RECEIVER_KEY = web.AppKey("receiver", Receiver)
 PROJECTS_KEY = web.AppKey("projects", ProjectResolver)
 METRICS_KEY = web.AppKey("metrics", CollectorMetrics)
@@ -50,6 +56,10 @@ def http_status(error: ObservatoryError) -> int:
         return 400
     if isinstance(error, UnauthenticatedError):
         return 401
+    if isinstance(error, PermissionDeniedError):
+        return 403
+    if isinstance(error, NotFoundError):
+        return 404
     if isinstance(error, ThrottledError):
         return 429
     if isinstance(error, RetryableError):
@@ -159,7 +169,7 @@ def export_handler(signal: OtlpSignal[Any]) -> Callable[[web.Request], Awaitable
         content_type = request.content_type
         outcome_label = "ok"
         try:
-            project_id = await app[PROJECTS_KEY].resolve(request.headers)
+            project_id = await app[PROJECTS_KEY].resolve(request.headers, TRANSPORT)
             check_content_type(content_type)
             body = await read_body(request, app[MAX_BYTES_KEY])
             parsed = parse_body(body, content_type, signal)
@@ -183,16 +193,25 @@ async def health(_: web.Request) -> web.Response:
 
 
 def build_app(
-    receiver: Receiver, projects: ProjectResolver, metrics: CollectorMetrics, max_request_bytes: int
+    receiver: Receiver,
+    projects: ProjectResolver,
+    metrics: CollectorMetrics,
+    max_request_bytes: int,
+    cors_origins: tuple[str, ...] = (),
 ) -> web.Application:
     """The OTLP/HTTP application."""
     # aiohttp's own limit stays above ours so our check answers with a clear 413.
-    app = web.Application(client_max_size=max_request_bytes + 1024)
+    app = web.Application(
+        client_max_size=max_request_bytes + 1024,
+        middlewares=[cors_middleware(cors_origins)] if cors_origins else [],
+    )
     app[RECEIVER_KEY] = receiver
     app[PROJECTS_KEY] = projects
     app[METRICS_KEY] = metrics
     app[MAX_BYTES_KEY] = max_request_bytes
     for signal in SIGNALS:
         app.router.add_post(signal.http_path, export_handler(signal))
+        if signal.name == SIGNAL_TRACES:
+            app.router.add_post(LANGFUSE_TRACES_PATH, export_handler(signal))
     app.router.add_get("/health", health)
     return app

@@ -17,6 +17,7 @@ from services.collector.export import StreamExporter
 from services.collector.metrics import CollectorMetrics
 from services.collector.pipeline import Pipeline
 from services.collector.processors.truncate import count_truncated
+from services.collector.quota import IngestQuota
 from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, SIGNAL_TRACES, Record
 from shared.log_record import LogRecord
 from shared.otlp.logs import decode_logs_request
@@ -51,6 +52,7 @@ class Receiver:
         exporter: StreamExporter,
         metrics: CollectorMetrics,
         log_pipeline: Pipeline[LogRecord] | None = None,
+        quota: IngestQuota | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.log_pipeline = (
@@ -58,6 +60,7 @@ class Receiver:
         )
         self._exporter = exporter
         self._metrics = metrics
+        self._quota = quota
 
     async def export_traces(
         self, request: ExportTraceServiceRequest, project_id: str, transport: str
@@ -67,6 +70,13 @@ class Receiver:
         return await self._accept(
             SIGNAL_TRACES, decoded, decoded.spans, self.pipeline.run, project_id, transport
         )
+
+    async def export_spans(self, spans: Sequence[Span], project_id: str, transport: str) -> int:
+        """Accept spans built by a non-OTLP transport (REST); return how many were queued."""
+        outcome = await self._accept(
+            SIGNAL_TRACES, Rejections(), spans, self.pipeline.run, project_id, transport
+        )
+        return outcome.accepted
 
     async def export_metrics(
         self, request: ExportMetricsServiceRequest, project_id: str, transport: str
@@ -99,6 +109,8 @@ class Receiver:
         metrics.spans_received.labels(signal, transport).inc(len(records) + rejections.rejected)
         for reason, count in rejections.reasons.items():
             metrics.spans_dropped.labels(signal, transport, _reason_label(reason)).inc(count)
+        if self._quota is not None:
+            await self._quota.admit(project_id, len(records), signal, transport)
         processed = process(records)
         if processed:
             await self._exporter.hand_off(signal, project_id, processed)

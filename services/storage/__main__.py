@@ -1,4 +1,5 @@
-"""Entry point: `python -m services.storage` runs the service; `... migrate` applies migrations."""
+"""Entry point: `python -m services.storage` runs the service; `migrate` applies migrations;
+`projects`, `keys` and `quotas` are operator commands (services/storage/admin.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from contextlib import AsyncExitStack
 
 import redis.asyncio as redis
 
+from services.storage import admin
 from services.storage.config import StorageConfig, load_config
 from services.storage.consume import StreamConsumer
 from services.storage.http import build_app
@@ -83,8 +85,11 @@ def main(argv: list[str]) -> int:
         applied = apply_migrations(config.database_url)
         log.info("migrations applied", extra={"applied": applied})
         return 0
+    if argv[1:2] and argv[1] in admin.COMMANDS:
+        return admin.main(argv[1:], config)
     if argv[1:]:
-        print("usage: python -m services.storage [migrate]", file=sys.stderr)
+        print(f"usage: python -m services.storage [migrate|{'|'.join(admin.COMMANDS)}]",
+              file=sys.stderr)  # fmt: skip
         return 2
     asyncio.run(serve(config))
     return 0

@@ -31,6 +31,8 @@ class StorageConfig:
     db_pool_max_size: int = 4
     log_level: str = "INFO"
     migrate_on_start: bool = True
+    # Mixed into API key hashes by the key commands; the collector and API use the same value.
+    key_pepper: str = field(default="", repr=False)
 
 
 def load_config(environ: Mapping[str, str]) -> StorageConfig:
@@ -55,6 +57,7 @@ def load_config(environ: Mapping[str, str]) -> StorageConfig:
         db_pool_max_size=env.integer("DB_POOL_MAX_SIZE", 4, minimum=1),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         migrate_on_start=env.flag("STORAGE_MIGRATE_ON_START", True),
+        key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),
     )
     env.check()
     return config

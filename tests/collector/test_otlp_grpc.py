@@ -62,21 +62,21 @@ async def test_partial_success_counts_rejected_spans(collector: CollectorUnderTe
     assert await stream_span_count(collector) == 2
 
 
-async def test_redis_down_is_unavailable_with_retry_info(redis_url: str) -> None:
-    running, server = await start_collector("redis://127.0.0.1:1/0")
+async def test_redis_down_is_unavailable_with_retry_info(redis_url: str, database_url: str) -> None:
+    running = await start_collector("redis://127.0.0.1:1/0", database_url)
     try:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call(running.grpc_target, build_request(3, 2))
         assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
         assert retry_delay_seconds(caught.value) >= 1
     finally:
-        await server.stop(None)
-        await running.http.close()
-        await running.redis.aclose()
+        await running.stop()
 
 
-async def test_full_handoff_is_resource_exhausted_with_retry_info(redis_url: str) -> None:
-    running, server = await start_collector(redis_url, max_stream_entries=1)
+async def test_full_handoff_is_resource_exhausted_with_retry_info(
+    redis_url: str, database_url: str
+) -> None:
+    running = await start_collector(redis_url, database_url, max_stream_entries=1)
     try:
         await call(running.grpc_target, build_request(4, 1))
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -85,6 +85,4 @@ async def test_full_handoff_is_resource_exhausted_with_retry_info(redis_url: str
         assert retry_delay_seconds(caught.value) >= 1
         assert await stream_span_count(running) == 1
     finally:
-        await server.stop(None)
-        await running.http.close()
-        await running.redis.aclose()
+        await running.stop()

@@ -73,8 +73,8 @@ async def test_bad_bodies_get_a_4xx_naming_the_problem(collector: CollectorUnder
     assert await stream_span_count(collector) == 5
 
 
-async def test_oversized_and_bomb_bodies_get_413(redis_url: str) -> None:
-    running, server = await start_collector(redis_url, max_request_bytes=64 * 1024)
+async def test_oversized_and_bomb_bodies_get_413(redis_url: str, database_url: str) -> None:
+    running = await start_collector(redis_url, database_url, max_request_bytes=64 * 1024)
     try:
         big = build_request(3, 2000)
         assert len(big) > 64 * 1024
@@ -85,9 +85,7 @@ async def test_oversized_and_bomb_bodies_get_413(redis_url: str) -> None:
             running, bomb, {**PROTOBUF, "Content-Encoding": "gzip"}, 413, "decompressed body"
         )
     finally:
-        await server.stop(None)
-        await running.http.close()
-        await running.redis.aclose()
+        await running.stop()
 
 
 async def test_invalid_spans_are_dropped_with_partial_success(
@@ -112,8 +110,8 @@ async def test_invalid_spans_are_dropped_with_partial_success(
     assert await stream_span_count(collector) == 2
 
 
-async def test_full_handoff_answers_429_with_retry_after(redis_url: str) -> None:
-    running, server = await start_collector(redis_url, max_stream_entries=2)
+async def test_full_handoff_answers_429_with_retry_after(redis_url: str, database_url: str) -> None:
+    running = await start_collector(redis_url, database_url, max_stream_entries=2)
     try:
         for batch in range(2):
             response = await running.http.post(
@@ -125,13 +123,11 @@ async def test_full_handoff_answers_429_with_retry_after(redis_url: str) -> None
         assert int(response.headers["Retry-After"]) >= 1
         assert await stream_span_count(running) == 2
     finally:
-        await server.stop(None)
-        await running.http.close()
-        await running.redis.aclose()
+        await running.stop()
 
 
-async def test_redis_down_answers_503_with_retry_after(collector: CollectorUnderTest) -> None:
-    unreachable, server = await start_collector("redis://127.0.0.1:1/0")
+async def test_redis_down_answers_503_with_retry_after(database_url: str) -> None:
+    unreachable = await start_collector("redis://127.0.0.1:1/0", database_url)
     try:
         response = await unreachable.http.post(
             "/v1/traces", data=build_request(5, 2), headers=PROTOBUF
@@ -141,6 +137,4 @@ async def test_redis_down_answers_503_with_retry_after(collector: CollectorUnder
         message = status_pb2.Status.FromString(await response.read()).message
         assert "unavailable" in message
     finally:
-        await server.stop(None)
-        await unreachable.http.close()
-        await unreachable.redis.aclose()
+        await unreachable.stop()

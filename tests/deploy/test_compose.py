@@ -47,6 +47,10 @@ _INTERPOLATION = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 REPLACED_SEQUENCES = {"command", "entrypoint", "test"}
 
 
+# Secrets the services read that docker-compose.yml requires (`${VAR:?...}`), never defaulted.
+REQUIRED_SECRETS = {"LLMOBS_KEY_PEPPER"}
+
+
 @cache
 def load(path: Path) -> dict[str, Any]:
     document = yaml.safe_load(path.read_text())
@@ -283,7 +287,10 @@ def test_settings_pass_through_from_the_env_file_under_their_own_names(service: 
     for key, value in environment(services(load(BASE))[service]).items():
         for name in re.findall(r"\$\{(\w+)", value):
             assert name in {key, "POSTGRES_PASSWORD"}, f"{service}.{key} interpolates {name}"
-            if name == key:
+            if name == key and key in REQUIRED_SECRETS:
+                # A server secret the services need: production refuses to start without it.
+                assert value == f"${{{key}:?set {key}}}", f"{service}.{key}: {value}"
+            elif name == key:
                 # Empty when unset, so the service's own default applies.
                 assert value == f"${{{key}:-}}", f"{service}.{key}: {value}"
 
@@ -336,7 +343,8 @@ def env_example_values() -> dict[str, str]:
 def test_each_service_loads_its_config_from_the_compose_environment(
     service: str, env_file: str
 ) -> None:
-    variables = {"POSTGRES_PASSWORD": "secret", "GRAFANA_ADMIN_PASSWORD": "secret"}
+    variables = {"POSTGRES_PASSWORD": "secret", "GRAFANA_ADMIN_PASSWORD": "secret",
+                 "LLMOBS_KEY_PEPPER": "secret"}  # fmt: skip
     if env_file != "no .env":
         variables = {**env_example_values(), **variables}
     definition = services(load(BASE))[service]
@@ -445,6 +453,7 @@ def test_docker_compose_loads_the_files(files: list[Path]) -> None:
         **os.environ,
         "POSTGRES_PASSWORD": "test-password",
         "GRAFANA_ADMIN_PASSWORD": "test-password",
+        "LLMOBS_KEY_PEPPER": "test-pepper",
     }
     env.pop("COMPOSE_FILE", None)
     args = [*command, "--project-directory", str(ROOT)]

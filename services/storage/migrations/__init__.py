@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import dataclass
@@ -34,16 +35,20 @@ class Migration:
 
 
 def load_migrations(directory: Path = _DIRECTORY) -> list[Migration]:
-    """Return the migrations in version order; a gap or a duplicate version is an error."""
+    """Return the migrations in version order; a duplicate version is an error.
+
+    Gaps are allowed: a branch may reserve a number that another branch fills, and a version
+    merged after higher ones were applied is applied on the next run (each file is independent).
+    """
     migrations = []
     for path in sorted(directory.glob("*.sql")):
         match = _FILE_NAME.match(path.name)
         if not match:
             raise ValueError(f"migration file name {path.name!r} is not NNN_name.sql")
         migrations.append(Migration(int(match[1]), match[2], path.read_text()))
-    for expected, migration in enumerate(migrations, start=1):
-        if migration.version != expected:
-            raise ValueError(f"migration {expected:03d} is missing or duplicated")
+    for previous, migration in itertools.pairwise(migrations):
+        if migration.version == previous.version:
+            raise ValueError(f"migration {migration.version:03d} is duplicated")
     return migrations
 
 
