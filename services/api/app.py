@@ -19,6 +19,7 @@ from services.api.routes import ENDPOINTS, docs, health
 from services.api.routing import add_endpoints
 from services.api.spec import MAX_REQUEST_LINE_BYTES
 from shared.db import open_pool
+from shared.keystore import KeyStore
 
 METRICS = web.AppKey("metrics", ApiMetrics)
 
@@ -48,7 +49,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     client = redis.Redis.from_url(config.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
     app[POOL] = pool
     app[REDIS] = client
-    app[AUTH] = Authenticator(config.admin_key, config.default_project, config.dev_mode)
+    keys = KeyStore(
+        pool, config.key_pepper, config.key_cache_ttl_seconds,
+        config.key_cache_max_stale_seconds,
+    )  # fmt: skip
+    app[AUTH] = Authenticator(
+        keys, config.admin_key, config.default_project, config.dev_mode, metrics
+    )
     app[LIMITER] = RateLimiter(
         client, metrics, config.rate_limit_requests, config.rate_limit_window
     )

@@ -10,12 +10,12 @@ from psycopg import DataError, OperationalError
 from psycopg.errors import QueryCanceled
 from psycopg_pool import PoolTimeout
 
-from services.api.auth import ForbiddenError
 from services.api.timerange import QueryTooWideError
 from shared.errors import (
     BadInputError,
     NotFoundError,
     ObservatoryError,
+    PermissionDeniedError,
     RetryableError,
     ThrottledError,
     UnauthenticatedError,
@@ -31,7 +31,7 @@ class ConflictError(ObservatoryError):
 def status_of(error: ObservatoryError) -> int:
     """The HTTP status of an error kind."""
     statuses: tuple[tuple[type[ObservatoryError], int], ...] = (
-        (BadInputError, 400), (UnauthenticatedError, 401), (ForbiddenError, 403),
+        (BadInputError, 400), (UnauthenticatedError, 401), (PermissionDeniedError, 403),
         (NotFoundError, 404), (ConflictError, 409), (QueryTooWideError, 422), (ThrottledError, 429),
         (RetryableError, 503),
     )  # fmt: skip

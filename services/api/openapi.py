@@ -23,6 +23,7 @@ _ERRORS = {
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "read": [{"bearerAuth": []}, {"apiKeyAuth": []}, {"basicAuth": []}],
     "admin": [{"bearerAuth": []}, {"apiKeyAuth": []}],
+    "operator": [{"bearerAuth": []}, {"apiKeyAuth": []}],
     "none": [],
 }
 

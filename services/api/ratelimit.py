@@ -1,4 +1,5 @@
-"""Per-key rate limits: a token bucket in Redis per caller, taken by one atomic Lua call."""
+"""Per-key rate limits: a token bucket in Redis per caller (shared/token_bucket.py: one atomic
+Lua call, integer milli-tokens on Redis's clock)."""
 
 from __future__ import annotations
 
@@ -6,37 +7,14 @@ import logging
 import time
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
 
 from services.api.auth import Principal
 from services.api.metrics import ApiMetrics
-from shared.errors import ThrottledError
+from shared.errors import ThrottledError, UnavailableError
+from shared.token_bucket import Bucket, TokenBuckets
 
 log = logging.getLogger(__name__)
 
-# Integer arithmetic on Redis's clock: a request costs `cost` units (the window in ms), the
-# bucket holds `capacity` units (requests x window ms) and refills `refill` units per ms
-# (requests), so that `requests` per `window` is exact without fractions. An absent bucket is
-# full; a bucket expires once it would be full again. Returns {allowed, level, wait_ms}.
-_TAKE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local capacity = tonumber(ARGV[1])
-local refill = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'level', 'at')
-local level = capacity
-if state[1] then
-  level = math.min(capacity, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) * refill)
-end
-if level < cost then
-  return {0, level, math.ceil((cost - level) / refill)}
-end
-level = level - cost
-redis.call('HSET', KEYS[1], 'level', string.format('%d', level), 'at', string.format('%d', now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - level) / refill) + 1000)
-return {1, level, 0}
-"""
 PREFIX = "llmobs:api:ratelimit"
 
 
@@ -51,18 +29,20 @@ class RateLimitedError(ThrottledError):
 class RateLimiter:
     """`requests` per `window_seconds` per key; 0 requests disables it.
 
-    A Redis failure admits the request (fail open) and is counted: a limiter fault must not
-    become an outage of reads that PostgreSQL can still answer.
+    A request costs `window_seconds` tokens of a bucket holding `requests x window_seconds`
+    and refilled `requests` per second: exactly `requests` per window in integers, whatever
+    the two numbers. A Redis failure admits the request (fail open) and is counted: a limiter
+    fault must not become an outage of reads that PostgreSQL can still answer.
     """
 
     def __init__(
         self, client: redis.Redis, metrics: ApiMetrics, requests: int, window_seconds: int,
         retry_seconds: float = 5.0,
     ) -> None:  # fmt: skip
-        self._script = client.register_script(_TAKE)
+        self._buckets = TokenBuckets(client)
         self._metrics = metrics
         self._requests = requests
-        self._window_ms = window_seconds * 1000
+        self._window = window_seconds
         self._policy = f"{requests};w={window_seconds}"
         self._retry_seconds = retry_seconds
         self._skip_until = 0.0
@@ -71,30 +51,31 @@ class RateLimiter:
         """The RateLimit headers of an admitted request; RateLimitedError when over the rate."""
         if not self._requests or time.monotonic() < self._skip_until:
             return {}
-        capacity = self._requests * self._window_ms
+        capacity = self._requests * self._window
+        bucket = Bucket(f"{PREFIX}:{{{principal.rate_key}}}", self._requests, capacity,
+                        self._window)  # fmt: skip
         try:
-            allowed, level, wait_ms = await self._script(
-                keys=[f"{PREFIX}:{{{principal.rate_key}}}"],
-                args=[capacity, self._requests, self._window_ms],
-            )
-        except (RedisError, OSError) as exc:
+            decision = await self._buckets.take([bucket])
+        except UnavailableError as exc:
             self._metrics.rate_limit_errors.inc()
-            log.warning("rate limiter unavailable; admitting", extra={"error": repr(exc)})
+            log.warning("rate limiter unavailable; admitting", extra={"error": str(exc.__cause__)})
             self._skip_until = time.monotonic() + self._retry_seconds
             return {}
-        refill_ms = -(-(capacity - int(level)) // self._requests)
+        remaining = decision.remaining // self._window if decision.is_allowed else 0
+        full_in = -(-(capacity - decision.remaining) // self._requests)
         headers = {
             "RateLimit-Limit": str(self._requests),
-            "RateLimit-Remaining": str(int(level) // self._window_ms),
-            "RateLimit-Reset": str(-(-refill_ms // 1000)),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(
+                full_in if decision.is_allowed else decision.retry_after_seconds
+            ),
             "RateLimit-Policy": self._policy,
         }
-        if allowed:
+        if decision.is_allowed:
             return headers
         self._metrics.rate_limited.inc()
-        retry_after = max(1, -(-int(wait_ms) // 1000))
         raise RateLimitedError(
-            f"over the rate limit of {self._requests} requests per "
-            f"{self._window_ms // 1000} s; retry in {retry_after} s",
-            retry_after, headers,
+            f"over the rate limit of {self._requests} requests per {self._window} s; "
+            f"retry in {decision.retry_after_seconds} s",
+            decision.retry_after_seconds, headers,
         )  # fmt: skip

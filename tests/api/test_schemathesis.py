@@ -1,6 +1,8 @@
 """Schemathesis against /openapi.json of a running API process: no 5xx, no schema violation.
 
-Bounded: a fixed seed, a few examples per operation and a time budget (about a minute).
+Bounded: a fixed seed, a few examples per operation and a time budget (about a minute). One
+worker: hypothesis's AST introspection is not thread-safe on every CPython 3.11 patch release.
+The management endpoints are exercised without credentials (their 401 is documented).
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def test_no_server_error_and_no_schema_violation(
         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
         "response_schema_conformance",
         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
-        "--max-time", "60", "--workers", "2", "--no-color", "--generation-database", "none",
+        "--max-time", "60", "--workers", "1", "--no-color", "--generation-database", "none",
         "--report-dir", str(tmp_path),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.api.routes import calls, langfuse, metrics, overview, people, traces
+from services.api.routes import calls, langfuse, metrics, overview, people, projects, traces
 from services.api.spec import Endpoint
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -12,4 +12,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *metrics.ENDPOINTS,
     *overview.ENDPOINTS,
     *langfuse.ENDPOINTS,
+    *projects.ENDPOINTS,
 )
