@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 
 import psycopg
@@ -11,6 +12,7 @@ import redis
 from psycopg import sql
 
 from deploy.local.servers import LocalServer, start_postgres, start_redis, with_database
+from tests import timescale_lite
 
 TEMPLATE_DATABASE = "llmobs_template"
 REDIS_TEST_DBS = range(1, 16)  # DB 0 is left to anything that does not ask for isolation
@@ -75,4 +77,53 @@ def redis_url(redis_server: LocalServer) -> str:
     url = f"{redis_server.url.rsplit('/', 1)[0]}/{db}"
     with redis.Redis.from_url(url) as client:
         client.flushdb()
+    return url
+
+
+@pytest.fixture
+def empty_database_url(pg_server: LocalServer) -> Iterator[str]:
+    """URL of a fresh database without any migration, dropped afterwards."""
+    database = f"empty_{next(_database_numbers)}"
+    name = sql.Identifier(database)
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    yield with_database(pg_server.url, database)
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
+
+
+@pytest.fixture(scope="session")
+def timescale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a TimescaleDB (timescaledb-lite) for the session; skipped where it cannot run,
+    unless LLMOBS_REQUIRE_TIMESCALE=1 (CI) makes that a failure."""
+    missing = timescale_lite.missing_prerequisite()
+    if missing:
+        if os.environ.get("LLMOBS_REQUIRE_TIMESCALE") == "1":
+            pytest.fail(f"TimescaleDB tests required: {missing}")
+        pytest.skip(f"TimescaleDB tests need timescaledb-lite: {missing}")
+    with timescale_lite.start_timescale_lite(tmp_path_factory.mktemp("timescaledb-lite")) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_timescale_url(timescale_server: str) -> str:
+    """The TimescaleDB with nothing but the extension (it has one database: reset, not new)."""
+    timescale_lite.reset(timescale_server)
+    return timescale_server
+
+
+@pytest.fixture
+def timescale_url(empty_timescale_url: str) -> str:
+    """The TimescaleDB, reset and migrated."""
+    from services.storage.migrations import apply_migrations
+
+    apply_migrations(empty_timescale_url)
+    return empty_timescale_url
+
+
+@pytest.fixture(params=["postgresql", "timescaledb"])
+def backend_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database on each storage path in turn: plain PostgreSQL, then TimescaleDB."""
+    fixture = "database_url" if request.param == "postgresql" else "timescale_url"
+    url: str = request.getfixturevalue(fixture)
     return url

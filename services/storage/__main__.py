@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -15,6 +16,7 @@ import redis.asyncio as redis
 from services.storage import admin
 from services.storage.config import StorageConfig, load_config
 from services.storage.consume import StreamConsumer
+from services.storage.housekeeping import Housekeeper
 from services.storage.http import build_app
 from services.storage.ingest import Ingestor
 from services.storage.metrics import StorageMetrics
@@ -51,15 +53,18 @@ async def serve(config: StorageConfig) -> None:
             claim_idle_ms=config.claim_idle_seconds * 1000,
         )  # fmt: skip
         ingestor = Ingestor(config, consumer, pool, metrics)
+        housekeeper = Housekeeper(config, pool, consumer, metrics)
         admin = await start_site(
-            build_app(pool, client, ingestor, consumer), config.host, config.http_port
-        )
+            build_app(config, pool, client, ingestor, consumer, housekeeper),
+            config.host, config.http_port,
+        )  # fmt: skip
         stack.push_async_callback(admin.cleanup)
         exporter = await start_site(
             build_metrics_app(metrics.registry), config.host, config.metrics_port
         )
         stack.push_async_callback(exporter.cleanup)
         task = asyncio.create_task(ingestor.run(), name="ingest")
+        housekeeping = asyncio.create_task(housekeeper.run(), name="housekeeping")
         log.info(
             "storage started",
             extra={"database": redact_url(config.database_url), "http_port": config.http_port,
@@ -69,6 +74,10 @@ async def serve(config: StorageConfig) -> None:
             {task, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
         )
         ingestor.stop()
+        housekeeper.stop()
+        housekeeping.cancel()  # retention commits batch by batch: safe to interrupt
+        with contextlib.suppress(asyncio.CancelledError):
+            await housekeeping
         await task  # finishes the batch in hand; raises if the loop died
         log.info("storage stopped")
 

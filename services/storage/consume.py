@@ -8,6 +8,31 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
+# Atomic, so that a consumer cannot receive entries between the check and the deletion (which
+# would drop them from the pending list). A live consumer reads at least every second, so its
+# idle time never grows past the threshold.
+_DELETE_IDLE_CONSUMERS = """
+local removed = {}
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+    local info = {}
+    for i = 1, #consumer, 2 do info[consumer[i]] = consumer[i + 1] end
+    if info['pending'] == 0 and info['idle'] > tonumber(ARGV[2]) and info['name'] ~= ARGV[3] then
+        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+        table.insert(removed, info['name'])
+    end
+end
+return removed
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerInfo:
+    """One consumer of the group, as XINFO CONSUMERS reports it."""
+
+    name: str
+    pending: int
+    idle_ms: int
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -106,3 +131,23 @@ class StreamConsumer:
         length = await self._client.xlen(self._stream)
         pending: Any = await self._client.xpending(self._stream, self._group)
         return int(length), int(pending["pending"])
+
+    async def consumers(self) -> list[ConsumerInfo]:
+        """The group's consumers with their pending entries and idle time."""
+        response: Any = await self._client.xinfo_consumers(self._stream, self._group)
+        return [
+            ConsumerInfo(_text(item["name"]), int(item["pending"]), int(item["idle"]))
+            for item in response
+        ]
+
+    async def delete_idle_consumers(self, max_idle_ms: int) -> list[str]:
+        """Delete consumers (never this one) with nothing pending, idle over `max_idle_ms`:
+        restarts and hot reloads leave one behind each time under a new name."""
+        removed: Any = await self._client.eval(
+            _DELETE_IDLE_CONSUMERS, 1, self._stream, self._group, max_idle_ms, self._consumer
+        )
+        return [_text(name) for name in removed]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,9 @@ from services.storage.consume import Entry, StreamConsumer
 from services.storage.log_records import log_rows
 from services.storage.metric_points import point_rows
 from services.storage.metrics import StorageMetrics
+from services.storage.partitions import partition_window
 from services.storage.rows import span_rows
-from services.storage.writer import BatchRows, Written, write_batch
+from services.storage.writer import BatchRows, BatchWriter, Written
 from shared.errors import BadInputError
 from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, SIGNAL_TRACES, SIGNALS, Batch, decode_entry
 
@@ -42,6 +44,8 @@ class IngestState:
     last_error: str | None = None
     last_error_at: float | None = None
     started_at: float = field(default_factory=time.time)
+    # (committed at, spans in the batch, spans new) of the latest batches.
+    recent_batches: deque[tuple[float, int, int]] = field(default_factory=lambda: deque(maxlen=512))
 
 
 class Ingestor:
@@ -58,6 +62,7 @@ class Ingestor:
         self._consumer = consumer
         self._pool = pool
         self._metrics = metrics
+        self._writer = BatchWriter(partition_window(config))
         self._stopping = asyncio.Event()
         self._failures = 0
         self.state = IngestState()
@@ -134,7 +139,7 @@ class Ingestor:
             started = time.perf_counter()
             try:
                 async with self._pool.connection() as conn:
-                    written = await write_batch(conn, rows)
+                    written = await self._writer.write(conn, rows)
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
                 await self._back_off("database", exc)
                 continue
@@ -167,6 +172,7 @@ class Ingestor:
         state.metric_points_written += written.metric_points
         state.log_records_written += written.log_records
         state.last_batch_spans = total
+        state.recent_batches.append((time.time(), total, total_written))
 
     async def _back_off(self, reason: str, exc: Exception) -> None:
         self._metrics.retries.labels(reason).inc()

@@ -55,3 +55,25 @@ class StorageMetrics:
             "storage_last_error_timestamp_seconds", "Unix time of the last write error.",
             registry=r,
         )  # fmt: skip
+        self.retention_runs = Counter(
+            "storage_retention_runs_total", "Retention runs completed.", registry=r
+        )
+        self.retention_deleted = Counter(
+            "storage_retention_deleted_rows_total", "Rows deleted by retention, by relation.",
+            ["relation"], registry=r,
+        )  # fmt: skip
+        self.partitions_created = Counter(
+            "storage_partitions_created_total", "Daily span partitions created.", registry=r
+        )
+        self.partitions_dropped = Counter(
+            "storage_partitions_dropped_total", "Daily span partitions dropped by retention.",
+            registry=r,
+        )  # fmt: skip
+        self.consumers_deleted = Counter(
+            "storage_consumers_deleted_total",
+            "Idle consumers without pending entries removed from the group.", registry=r,
+        )  # fmt: skip
+        self.housekeeping_errors = Counter(
+            "storage_housekeeping_errors_total", "Housekeeping steps that failed, by step.",
+            ["step"], registry=r,
+        )  # fmt: skip

@@ -1,8 +1,9 @@
-"""Writes a batch: each kind of row COPYed into a staging table, then inserted idempotently, all
-in one transaction."""
+"""Writes a micro-batch: each kind of row COPYed into a staging table, then one idempotent insert
+per table, in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,10 @@ from typing import Any
 import psycopg
 
 from services.storage import log_records, metric_points
+from services.storage.backend import Backend, detect_backend
 from services.storage.columns import NANOS_TO_TIMESTAMP
+from services.storage.partitions import PartitionWindow, day_of_nanos, ensure_partitions
+from services.storage.rollups import CAPTURE_NEW_CALLS, CREATE_NEW_CALLS, fold_new_calls
 from services.storage.rows import STAGING_COLUMNS
 
 Row = tuple[Any, ...]
@@ -43,8 +47,9 @@ _COPY = f"COPY spans_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
 _PASSTHROUGH = [c for c in STAGING_COLUMNS if not c.endswith("_unix_nano")]
 
 # Insert spans not yet stored (a redelivered batch inserts nothing), then fold exactly the rows
-# inserted now into their traces. Ordering by trace keeps lock order stable across consumers.
-_UPSERT = f"""
+# inserted now into their traces (and, on plain PostgreSQL, capture them for the rollups).
+# Ordering by trace keeps lock order stable across consumers.
+_UPSERT_TEMPLATE = f"""
 WITH inserted AS (
     INSERT INTO spans ({", ".join(_PASSTHROUGH)}, start_time, end_time, start_time_unix_nano,
                        end_time_unix_nano, duration_ms, received_at)
@@ -60,8 +65,11 @@ WITH inserted AS (
     ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING
     RETURNING project_id, trace_id, span_id, parent_span_id, name, service_name, start_time,
               end_time, status_code, llm_is_counted, input_tokens, output_tokens, cost_usd,
-              session_id, user_id
-), folded AS (
+              session_id, user_id, provider, request_model, response_model, operation,
+              span_environment(resource_attributes) AS environment, is_error, duration_ms,
+              time_to_first_token_ms,
+              cache_read_tokens, cache_write_tokens, reasoning_tokens
+),{{capture}} folded AS (
 INSERT INTO traces AS t (project_id, trace_id, start_time, end_time, root_span_id, root_name,
                          service_name, span_count, error_count, llm_call_count, input_tokens,
                          output_tokens, cost_usd, session_id, user_id)
@@ -99,10 +107,21 @@ RETURNING 1
 )
 SELECT count(*) FROM inserted
 """
+_UPSERT = {
+    Backend.TIMESCALE: _UPSERT_TEMPLATE.replace("{capture}", ""),
+    Backend.POSTGRES: _UPSERT_TEMPLATE.replace("{capture}", CAPTURE_NEW_CALLS + ","),
+}
 
 
 # Session and user stated once for a trace (often only on its root) reach every LLM call of the
 # trace, whichever request brought the call or the root. Only NULLs are filled: idempotent.
+# The time bounds of the batch's traces come first, as constants: the update then touches (and
+# locks) only the partitions of those days, so attaching a partition does not wait for writers.
+_IDENTITY_BOUNDS = """
+SELECT min(start_time), max(end_time) FROM traces
+WHERE (project_id, trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
+  AND (session_id IS NOT NULL OR user_id IS NOT NULL)
+"""
 _PROPAGATE_IDENTITY = """
 UPDATE spans s
 SET session_id = coalesce(s.session_id, t.session_id),
@@ -111,6 +130,7 @@ FROM traces t
 WHERE (t.project_id, t.trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
   AND s.project_id = t.project_id AND s.trace_id = t.trace_id
   AND s.start_time BETWEEN t.start_time AND t.end_time
+  AND s.start_time BETWEEN %(lo)s AND %(hi)s
   AND s.llm_convention IS NOT NULL
   AND ((s.session_id IS NULL AND t.session_id IS NOT NULL)
        OR (s.user_id IS NULL AND t.user_id IS NOT NULL))
@@ -135,10 +155,18 @@ class Written:
     log_records: int = 0
 
 
-async def write_batch(conn: psycopg.AsyncConnection[Any], rows: BatchRows) -> Written:
-    """Write every kind of row in one transaction; return how many of each were new."""
+async def write_batch(
+    conn: psycopg.AsyncConnection[Any], rows: BatchRows, backend: Backend | None = None
+) -> Written:
+    """Write every kind of row in one transaction; return how many of each were new.
+
+    On plain PostgreSQL the spans' partitions should exist (else rows land in the default one)
+    and the new LLM calls are folded into the rollup tables before the commit.
+    """
+    if backend is None:
+        backend = await detect_backend(conn)
     async with conn.transaction(), conn.cursor() as cursor:
-        spans = await _write_spans(cursor, rows.spans) if rows.spans else 0
+        spans = await _write_spans(cursor, rows.spans, backend) if rows.spans else 0
         points = await _insert_staged(
             cursor, rows.metric_points, metric_points.CREATE_STAGING, metric_points.COPY,
             metric_points.INSERT,
@@ -150,16 +178,27 @@ async def write_batch(conn: psycopg.AsyncConnection[Any], rows: BatchRows) -> Wr
     return Written(spans, points, logs)
 
 
-async def write_spans(conn: psycopg.AsyncConnection[Any], rows: Sequence[Row]) -> int:
+async def write_spans(
+    conn: psycopg.AsyncConnection[Any], rows: Sequence[Row], backend: Backend | None = None
+) -> int:
     """Write span rows in one transaction; return how many spans were new."""
-    return (await write_batch(conn, BatchRows(spans=rows))).spans
+    return (await write_batch(conn, BatchRows(spans=rows), backend)).spans
 
 
-async def _write_spans(cursor: psycopg.AsyncCursor[Any], rows: Sequence[Row]) -> int:
+async def _write_spans(
+    cursor: psycopg.AsyncCursor[Any], rows: Sequence[Row], backend: Backend
+) -> int:
+    if backend.keeps_rollups:
+        await cursor.execute(CREATE_NEW_CALLS)
     await _stage(cursor, rows, _CREATE_STAGING, _COPY)
-    await cursor.execute(_UPSERT)
+    await cursor.execute(_UPSERT[backend])
     counted = await cursor.fetchone()
-    await cursor.execute(_PROPAGATE_IDENTITY)
+    await cursor.execute(_IDENTITY_BOUNDS)
+    bounds = await cursor.fetchone()
+    if bounds and bounds[0] is not None:
+        await cursor.execute(_PROPAGATE_IDENTITY, {"lo": bounds[0], "hi": bounds[1]})
+    if backend.keeps_rollups:
+        await fold_new_calls(cursor)
     return int(counted[0]) if counted else 0
 
 
@@ -183,3 +222,39 @@ async def _stage(
     async with cursor.copy(copy_sql) as copy:
         for row in rows:
             await copy.write_row(row)
+
+
+_START = STAGING_COLUMNS.index("start_time_unix_nano")
+
+
+class BatchWriter:
+    """Writes batches on whichever storage path the database took (asked on the first write);
+    on plain PostgreSQL creates the partitions of a batch's span days first."""
+
+    def __init__(self, window: PartitionWindow) -> None:
+        self._window = window
+        self._backend: Backend | None = None
+        self._known_days: set[dt.date] = set()
+
+    async def write(self, conn: psycopg.AsyncConnection[Any], rows: BatchRows) -> Written:
+        """Write the rows in one transaction; return how many of each kind were new."""
+        if self._backend is None:
+            self._backend = await detect_backend(conn)
+        if self._backend.keeps_partitions and rows.spans:
+            await self._ensure_partitions(conn, rows.spans)
+        return await write_batch(conn, rows, self._backend)
+
+    async def write_spans(self, conn: psycopg.AsyncConnection[Any], rows: Sequence[Row]) -> int:
+        """Write span rows alone; return how many were new."""
+        return (await self.write(conn, BatchRows(spans=rows))).spans
+
+    async def _ensure_partitions(
+        self, conn: psycopg.AsyncConnection[Any], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        today = dt.datetime.now(dt.UTC).date()
+        self._known_days = {day for day in self._known_days if self._window.covers(day, today)}
+        days = {day_of_nanos(row[_START]) for row in rows} - self._known_days
+        wanted = {day for day in days if self._window.covers(day, today)}
+        if wanted:
+            await ensure_partitions(conn, wanted)
+            self._known_days |= wanted

@@ -94,10 +94,24 @@ def default_texts(service: str) -> dict[str, str]:
     module = importlib.import_module(f"services.{service}.config")
     config = module.load_config({})
     return {
-        read.name: as_env_text(getattr(config, read.field))
+        read.name: as_env_text(_field_value(config, read.field))
         for read in config_reads(service)
         if read.field is not None
     }
+
+
+def _field_value(config: object, name: str) -> object:
+    """A config field, or the field of a nested settings group (e.g. `retention.spans_days`)."""
+    if hasattr(config, name):
+        return getattr(config, name)
+    for group in vars(config).values() if hasattr(config, "__dict__") else ():
+        if hasattr(group, name):
+            return getattr(group, name)
+    for slot in getattr(type(config), "__slots__", ()):
+        group = getattr(config, slot)
+        if hasattr(group, name):
+            return getattr(group, name)
+    raise AttributeError(f"{type(config).__name__} has no field {name}")
 
 
 def as_env_text(value: object) -> str:

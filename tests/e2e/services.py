@@ -106,6 +106,8 @@ def build_stack(database_url: str, redis_url: str, log_dir: Path, **extra_env: s
         "API_HOST": "127.0.0.1",
         "API_PORT": str(ports["api"]),
         "API_METRICS_PORT": str(ports["api_metrics"]),
+        # The fixtures' timestamps are fixed dates: keep them past the default retention.
+        "RETENTION_SPANS_DAYS": "3650",
         **extra_env,
     }
     return Stack(

@@ -10,8 +10,9 @@ import orjson
 import psycopg
 import pytest
 
+from services.storage.partitions import PartitionWindow
 from services.storage.rows import span_rows
-from services.storage.writer import write_spans
+from services.storage.writer import BatchWriter
 from shared.handoff import decode_entry, encode_spans
 from shared.span import Cost, LLMCall, Span, Usage
 
@@ -38,7 +39,9 @@ def records(spans: list[Span]) -> list[dict[str, Any]]:
 
 async def write(database_url: str, spans: list[Span]) -> int:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        return await write_spans(conn, span_rows(records(spans)))
+        return await BatchWriter(PartitionWindow(30, 3)).write_spans(
+            conn, span_rows(records(spans))
+        )
 
 
 def fetch(database_url: str, sql: str) -> list[tuple[Any, ...]]:

@@ -1,5 +1,6 @@
 -- Projects, spans with canonical LLM columns, and one row per trace.
--- Spans become a TimescaleDB hypertable when the extension is available; plain PostgreSQL otherwise.
+-- Spans become a TimescaleDB hypertable when the extension is available; on plain PostgreSQL a
+-- table partitioned by day on start_time, whose partitions the storage service creates.
 
 CREATE TABLE projects (
     project_id  text PRIMARY KEY,
@@ -8,7 +9,8 @@ CREATE TABLE projects (
 );
 INSERT INTO projects (project_id, name) VALUES ('default', 'Default project');
 
-CREATE TABLE spans (
+-- The column layout of spans, declared once: both storage paths create spans LIKE it.
+CREATE TABLE span_layout (
     project_id                text NOT NULL,
     trace_id                  text NOT NULL,
     span_id                   text NOT NULL,
@@ -84,6 +86,32 @@ CREATE TABLE spans (
     llm_field_sources         jsonb
 );
 
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
+        CREATE EXTENSION IF NOT EXISTS timescaledb;
+        CREATE TABLE spans (LIKE span_layout INCLUDING DEFAULTS);
+        PERFORM create_hypertable('spans', 'start_time',
+                                  chunk_time_interval => INTERVAL '1 day',
+                                  create_default_indexes => false);
+    ELSE
+        CREATE TABLE spans (LIKE span_layout INCLUDING DEFAULTS) PARTITION BY RANGE (start_time);
+        -- Rows outside the days the service keeps partitions for (clocks far off, late data
+        -- older than retention) land here; retention deletes them by time.
+        CREATE TABLE spans_default PARTITION OF spans DEFAULT;
+    END IF;
+END
+$$;
+DROP TABLE span_layout;
+
+-- Which storage path this database took: 'timescaledb' (spans is a hypertable) or 'postgresql'
+-- (spans is partitioned by day). Later migrations and the storage service ask this function.
+CREATE FUNCTION storage_backend() RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE relkind WHEN 'p' THEN 'postgresql' ELSE 'timescaledb' END
+    FROM pg_class WHERE oid = 'spans'::regclass
+$$;
+
 -- Idempotency: a redelivered span changes nothing. The partitioning column is part of the key,
 -- as hypertables and partitioned tables require.
 CREATE UNIQUE INDEX spans_identity ON spans (project_id, trace_id, span_id, start_time);
@@ -92,17 +120,6 @@ CREATE INDEX spans_project_model_time ON spans (project_id, request_model, start
     WHERE llm_is_counted;
 CREATE INDEX spans_project_session ON spans (project_id, session_id, start_time)
     WHERE session_id IS NOT NULL;
-
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') THEN
-        CREATE EXTENSION IF NOT EXISTS timescaledb;
-        PERFORM create_hypertable('spans', 'start_time',
-                                  chunk_time_interval => INTERVAL '1 day',
-                                  create_default_indexes => false);
-    END IF;
-END
-$$;
 
 -- One row per trace, kept up to date from the spans inserted for the first time, in any order.
 CREATE TABLE traces (
@@ -125,3 +142,5 @@ CREATE TABLE traces (
     PRIMARY KEY (project_id, trace_id)
 );
 CREATE INDEX traces_project_start ON traces (project_id, start_time DESC, trace_id DESC);
+-- Retention deletes traces by age across projects.
+CREATE INDEX traces_start ON traces (start_time);
