@@ -1,8 +1,9 @@
-"""Usage and latency aggregates of LLM calls: which table answers (by interval, range and
+"""Usage and latency aggregates of LLM calls: which relation answers (by interval, range and
 grouping), and the query that reads it.
 
-Until the storage rollups land, every aggregate is computed from raw spans, and ranges wider
-than API_MAX_RAW_RANGE_DAYS are refused; the rollup seam is `choose_source`.
+The storage rollups (ADR 0005: usage_1m/1h/1d, latency_hist_1m/1h/1d, on TimescaleDB and plain
+PostgreSQL alike) answer every range; only a grouping or filter by user, which they do not keep,
+reads raw spans, and then ranges wider than API_MAX_RAW_RANGE_DAYS are refused (422).
 """
 
 from __future__ import annotations
@@ -60,8 +61,6 @@ ROLLUP_FILTERS = " ".join(
     for key in FILTER_KEYS
     if key in ROLLUP_DIMENSIONS
 )
-# Whether the storage rollups (ADR 0005) exist in this schema yet.
-ROLLUPS_AVAILABLE = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +76,7 @@ def choose_source(window: Window, group_by: tuple[str, ...], filters: dict[str, 
     """The relation that answers: the rollup level of the interval (the whole range tiled by
     days, hours and minutes for a total), or raw spans when grouping or filtering by user,
     which the rollups do not keep."""
-    if not ROLLUPS_AVAILABLE or "user" in group_by or filters.get("user") is not None:
+    if "user" in group_by or filters.get("user") is not None:
         return "spans"
     return "rollup_tiles" if window.interval is None else f"rollup_{window.interval}"
 
@@ -121,14 +120,15 @@ async def _aggregate(
 
 def _query(measure: str, source: str, window: Window, group_by: tuple[str, ...]) -> Any:
     """The SQL of an aggregate, composed from constants only."""
-    # Quoted: `user` alone would be the SQL keyword.
-    grouping = ", ".join(["bucket_start", *(f'"{key}"' for key in group_by)])
+    # By position: a name would be read as the rollup's own bucket_start column, not the alias.
+    grouping = ", ".join(str(position) for position in range(1, len(group_by) + 2))
     if source == "spans":
         bucket = (
             "%(from)s::timestamptz"
             if window.interval is None
             else f"date_bin('{_SQL_STEPS[window.interval]}', s.start_time, 'epoch')"
         )
+        # Quoted: `user` alone would be the SQL keyword.
         dimensions = "".join(f'{RAW_DIMENSIONS[key]} AS "{key}", ' for key in group_by)
         return composed(
             f"{measure}_spans", bucket=bucket, dimensions=dimensions, grouping=grouping,

@@ -126,8 +126,8 @@ async def test_guardrails_refuse_with_a_hint(seeded: TestClient) -> None:
     cases = {
         "/v1/metrics/usage?interval=1m&from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z":
             "use interval=1h",
-        "/v1/metrics/usage?interval=1d&from=2025-01-01T00:00:00Z&to=2026-02-01T00:00:00Z":
-            "narrow 'from'/'to'",
+        "/v1/metrics/usage?interval=1d&group_by=user&from=2025-01-01T00:00:00Z"
+        "&to=2026-02-01T00:00:00Z": "narrow 'from'/'to'",
         "/v1/users?from=2025-01-01T00:00:00Z&to=2026-02-01T00:00:00Z": "narrow 'from'/'to'",
     }  # fmt: skip
     for url, hint in cases.items():

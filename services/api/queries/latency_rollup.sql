@@ -1,5 +1,5 @@
 -- p50/p95/p99 of duration and time to first token per bucket and group, read from the log-bucket
--- histograms of the rollup level {level} (ADR 0005: nearest rank, within 2.44 %). One row per
+-- histograms of the rollup level {level} (ADR 0005: nearest rank, within 2.44 percent). One row per
 -- bucket, group and metric; {relation} etc. are constants of analytics.py.
 SELECT {bucket} AS bucket_start, {dimensions} r.metric,
        sum(r.count)::bigint AS count,
