@@ -7,9 +7,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TYPED := $(wildcard services shared deploy)
 PYTEST_ARGS ?=
+SEED_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run migrate test lint format typecheck clean
+.PHONY: help venv install run migrate seed reset test lint format typecheck clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +29,12 @@ run: $(STAMP) ## Start PostgreSQL, Redis and the three services with hot reload 
 
 migrate: $(STAMP) ## Apply migrations to DATABASE_URL (or to the local PostgreSQL, started if needed)
 	$(BIN)/python -m deploy.local.stack migrate
+
+seed: $(STAMP) ## Send realistic LLM traces through the collector (SEED_ARGS="--days 7 --traces 5000")
+	$(BIN)/python -m deploy.devutils.seed $(SEED_ARGS)
+
+reset: $(STAMP) ## Delete the stored telemetry of DATABASE_URL (default: `make run`'s database)
+	$(BIN)/python -m deploy.devutils.reset
 
 test: $(STAMP) ## Run the tests against throwaway PostgreSQL and Redis (PYTEST_ARGS="-k x" passes on)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -55,8 +55,11 @@ class Batch:
     records: list[dict[str, Any]]
 
 
-def encode_batch(signal: str, project_id: str, records: Sequence[Record]) -> dict[bytes, bytes]:
-    """Return the stream entry fields for a batch of one signal's records (zstd-compressed JSON)."""
+def encode_batch(
+    signal: str, project_id: str, records: Sequence[Record] | Sequence[dict[str, Any]]
+) -> dict[bytes, bytes]:
+    """Return the stream entry fields for a batch of one signal's records (zstd-compressed JSON);
+    records already decoded (dicts) encode the same way, for dead letters."""
     body = orjson.dumps(records, default=_encode_default)
     return {
         b"v": FORMAT_VERSION,

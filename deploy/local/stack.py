@@ -32,13 +32,18 @@ SERVICES = (
     Service("storage", "services.storage", ("services/storage", "shared")),
     Service("api", "services.api", ("services/api", "shared")),
 )
+# (what, host variable, port variable, default port, URL scheme): printed from the environment
+# the services get, so that ports moved by their variables are the ones shown.
 ENDPOINTS = (
-    ("collector OTLP gRPC", "127.0.0.1:4317"),
-    ("collector OTLP HTTP", "http://127.0.0.1:4318"),
-    ("API", "http://127.0.0.1:8080"),
-    ("storage admin", "http://127.0.0.1:8081"),
-    ("metrics", "http://127.0.0.1:9091 (collector), :9092 (api), :9093 (storage)"),
+    ("collector OTLP gRPC", "COLLECTOR_HOST", "COLLECTOR_GRPC_PORT", 4317, ""),
+    ("collector OTLP HTTP", "COLLECTOR_HOST", "COLLECTOR_HTTP_PORT", 4318, "http://"),
+    ("API", "API_HOST", "API_PORT", 8080, "http://"),
+    ("storage admin", "STORAGE_HOST", "STORAGE_HTTP_PORT", 8081, "http://"),
+    ("collector metrics", "COLLECTOR_HOST", "COLLECTOR_METRICS_PORT", 9091, "http://"),
+    ("API metrics", "API_HOST", "API_METRICS_PORT", 9092, "http://"),
+    ("storage metrics", "STORAGE_HOST", "STORAGE_METRICS_PORT", 9093, "http://"),
 )
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 
 
 SETUP_ERRORS = (
@@ -162,9 +167,19 @@ def _create_database(url: str, name: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def endpoints(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Where each service listens, as the environment the services get sets it."""
+    rows = []
+    for name, host_var, port_var, default_port, scheme in ENDPOINTS:
+        host = env.get(host_var, "")
+        host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+        rows.append((name, f"{scheme}{host}:{env.get(port_var) or default_port}"))
+    return rows
+
+
 def _endpoints_table(env: Mapping[str, str]) -> str:
     rows = [
-        *ENDPOINTS,
+        *endpoints(env),
         ("PostgreSQL", redact_url(env["DATABASE_URL"])),
         ("Redis", redact_url(env["REDIS_URL"])),
     ]

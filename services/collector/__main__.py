@@ -63,7 +63,9 @@ async def serve(config: CollectorConfig) -> None:
             statement_timeout_ms=2000, application_name="llmobs-collector",
         )  # fmt: skip
         stack.push_async_callback(pool.close)
-        exporter = StreamExporter(client, config.stream, config.max_stream_entries)
+        exporter = StreamExporter(
+            client, config.stream, config.max_stream_entries, metrics.handoff_entries
+        )
         quota = build_quota(client, pool, config, metrics)
         # Log records pass through a pipeline of their own: the redact steps of the same config.
         receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota)

@@ -8,6 +8,8 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
+from shared.handoff import encode_batch
+
 # Atomic, so that a consumer cannot receive entries between the check and the deletion (which
 # would drop them from the pending list). A live consumer reads at least every second, so its
 # idle time never grows past the threshold.
@@ -125,6 +127,20 @@ class StreamConsumer:
             pipe.xack(self._stream, self._group, entry.entry_id)
             pipe.xdel(self._stream, entry.entry_id)
             await pipe.execute()
+
+    async def dead_letter_records(
+        self,
+        dead_stream: str,
+        signal: str,
+        project_id: str,
+        records: list[dict[str, Any]],
+        error: str,
+    ) -> None:
+        """Park records the database refused in the dead-letter stream, in the hand-off format,
+        with the error (their entry is acknowledged with the rest of its batch)."""
+        fields = encode_batch(signal, project_id, records)
+        fields[b"error"] = error.encode()
+        await self._client.xadd(dead_stream, fields)  # type: ignore[arg-type]
 
     async def lag(self) -> tuple[int, int]:
         """Return (entries in the stream, entries pending acknowledgement) for the group."""

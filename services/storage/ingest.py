@@ -130,11 +130,7 @@ class Ingestor:
 
     async def _write_until_committed(self, records: dict[str, list[dict[str, Any]]]) -> bool:
         """Write, retrying transient errors; False only when asked to stop before a commit."""
-        rows = BatchRows(
-            spans=span_rows(records[SIGNAL_TRACES]),
-            metric_points=point_rows(records[SIGNAL_METRICS]),
-            log_records=log_rows(records[SIGNAL_LOGS]),
-        )
+        rows = _rows(records)
         while not self._stopping.is_set():
             started = time.perf_counter()
             try:
@@ -143,10 +139,47 @@ class Ingestor:
             except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
                 await self._back_off("database", exc)
                 continue
+            except psycopg.Error as exc:  # the database refuses a record: find it, keep the rest
+                log.warning("batch refused; writing its records one by one",
+                            extra={"error": type(exc).__name__})  # fmt: skip
+                return await self._write_isolating_poison(records)
             self._failures = 0
             self._record_write(records, written, time.perf_counter() - started)
             return True
         return False
+
+    async def _write_isolating_poison(self, records: dict[str, list[dict[str, Any]]]) -> bool:
+        """Write each record in its own transaction; a record the database refuses goes to the
+        dead-letter stream with the error, every other one is stored."""
+        for signal, batch in records.items():
+            for record in batch:
+                single = {name: [record] if name == signal else [] for name in SIGNALS}
+                while True:
+                    if self._stopping.is_set():
+                        return False
+                    try:
+                        async with self._pool.connection() as conn:
+                            written = await self._writer.write(conn, _rows(single))
+                    except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
+                        await self._back_off("database", exc)
+                        continue
+                    except psycopg.Error as exc:
+                        await self._dead_letter_record(signal, record, exc)
+                        break
+                    self._record_write(single, written, 0.0)
+                    break
+        return True
+
+    async def _dead_letter_record(
+        self, signal: str, record: dict[str, Any], exc: psycopg.Error
+    ) -> None:
+        error = f"{type(exc).__name__}: {exc.diag.message_primary or exc}"
+        log.error("dead-lettered a record the database refuses", extra={"error": error})
+        self._metrics.dead_letters.inc()
+        await self._consumer.dead_letter_records(
+            self._config.dead_letter_stream, signal, str(record.get("project_id", "")), [record],
+            error,
+        )  # fmt: skip
 
     def _record_write(
         self, records: dict[str, list[dict[str, Any]]], written: Written, seconds: float
@@ -189,3 +222,12 @@ class Ingestor:
         length, pending = await self._consumer.lag()
         self._metrics.stream_length.set(length)
         self._metrics.pending.set(pending)
+
+
+def _rows(records: dict[str, list[dict[str, Any]]]) -> BatchRows:
+    """The staging rows of records grouped by signal."""
+    return BatchRows(
+        spans=span_rows(records[SIGNAL_TRACES]),
+        metric_points=point_rows(records[SIGNAL_METRICS]),
+        log_records=log_rows(records[SIGNAL_LOGS]),
+    )

@@ -76,7 +76,7 @@ async def start_collector(
     quota = build_quota(client, pool, config, metrics)
     receiver = Receiver(
         pipeline,
-        StreamExporter(client, config.stream, config.max_stream_entries),
+        StreamExporter(client, config.stream, config.max_stream_entries, metrics.handoff_entries),
         metrics,
         quota=quota,
     )

@@ -138,3 +138,13 @@ async def test_redis_down_answers_503_with_retry_after(database_url: str) -> Non
         assert "unavailable" in message
     finally:
         await unreachable.stop()
+
+
+async def test_handoff_depth_is_exported(collector: CollectorUnderTest) -> None:
+    for batch in range(3):
+        response = await collector.http.post(
+            "/v1/traces", data=build_request(batch, 1), headers=PROTOBUF
+        )
+        assert response.status == 200
+    depth = collector.metrics.registry.get_sample_value("collector_handoff_stream_length")
+    assert depth == await collector.redis.xlen(STREAM) == 3

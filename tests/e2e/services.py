@@ -73,6 +73,8 @@ class Stack:
     grpc_endpoint: str
     http_endpoint: str
     api_url: str
+    # host:port of each service's Prometheus /metrics, by service name.
+    metrics_targets: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         """Start storage first (it migrates), then the collector and the api."""
@@ -125,4 +127,8 @@ def build_stack(database_url: str, redis_url: str, log_dir: Path, **extra_env: s
         grpc_endpoint=f"127.0.0.1:{ports['grpc']}",
         http_endpoint=f"http://127.0.0.1:{ports['http']}",
         api_url=f"http://127.0.0.1:{ports['api']}",
+        metrics_targets={
+            name: f"127.0.0.1:{ports[f'{name}_metrics']}"
+            for name in ("collector", "storage", "api")
+        },
     )  # fmt: skip

@@ -138,3 +138,25 @@ async def test_entries_of_every_signal_are_written_in_one_batch(
     (dead,) = await client.xrange(DEAD)
     assert dead[1][b"error"] == b"unknown signal 'profiles'"
     assert await client.xlen(STREAM) == 0
+
+
+async def test_a_record_the_database_refuses_is_dead_lettered_and_the_rest_stored(
+    database_url: str, redis_url: str, client: redis.Redis
+) -> None:
+    from shared.handoff import decode_entry, encode_batch
+
+    good = [make_span(f"{i:016x}", None, i) for i in range(1, 4)]
+    entry = decode_entry(encode_spans("default", good))
+    poison = dict(entry.records[1], kind=70000)  # smallint out of range: the database refuses it
+    records = [entry.records[0], poison, entry.records[2]]
+    await client.xadd(STREAM, encode_batch("traces", "default", records))  # type: ignore[arg-type]
+    await client.xadd(STREAM, encode_spans("default", [make_span("00000000000000ff", None, 9)]))  # type: ignore[arg-type]
+    await run_ingestor(config(database_url, redis_url, "a"), client, 3)
+    assert span_count(database_url) == 3
+    dead = await client.xrange(DEAD)
+    assert len(dead) == 1
+    ((_, dead_fields),) = dead
+    assert b"NumericValueOutOfRange" in dead_fields[b"error"]
+    assert decode_entry(dead_fields).records[0]["span_id"] == poison["span_id"]
+    assert await client.xlen(STREAM) == 0
+    assert (await client.xpending(STREAM, GROUP))["pending"] == 0

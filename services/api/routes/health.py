@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.api import build_info
 from services.api.context import POOL, REDIS
 from shared.health import dependency_report
 
@@ -12,8 +13,10 @@ routes = web.RouteTableDef()
 
 @routes.get("/health")
 async def health(_: web.Request) -> web.Response:
-    """The process answers."""
-    return web.json_response({"status": "ok"})
+    """The process answers, naming the version and build it runs."""
+    return web.json_response(
+        {"status": "ok", "version": build_info.VERSION, "build": build_info.BUILD}
+    )
 
 
 @routes.get("/health/detailed")
