@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from services.collector.otlp_grpc import build_server
 from services.collector.otlp_http import build_app
 from services.collector.pipeline import Pipeline, PipelineConfigError, Pipelines, build_pipeline
 from services.collector.pipeline_file import PipelineFile
+from services.collector.price_overrides import PriceOverrideSource
 from services.collector.processors.registry import (
     DEFAULT_STEPS,
     ProcessorContext,
@@ -48,7 +49,6 @@ _GRACE_SECONDS = 5.0
 async def serve(config: CollectorConfig) -> None:
     """Run both receivers and the metrics endpoint until SIGINT or SIGTERM."""
     metrics = CollectorMetrics()
-    pipelines, pipeline_file = load_pipeline(config, metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -63,6 +63,9 @@ async def serve(config: CollectorConfig) -> None:
             statement_timeout_ms=2000, application_name="llmobs-collector",
         )  # fmt: skip
         stack.push_async_callback(pool.close)
+        prices = PriceOverrideSource(pool, config.price_overrides_refresh_seconds)
+        await prices.refresh()  # best effort: the database may still be starting
+        pipelines, pipeline_file, rebuild = load_pipeline(config, metrics, prices)
         exporter = StreamExporter(
             client, config.stream, config.max_stream_entries, metrics.handoff_entries
         )
@@ -72,6 +75,18 @@ async def serve(config: CollectorConfig) -> None:
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
             stack.push_async_callback(_cancel, watch)
+
+        async def swap_pipelines() -> None:
+            try:
+                rebuilt = rebuild()
+            except PipelineConfigError as exc:
+                log.error("pipeline not rebuilt", extra={"problems": list(exc.problems)})
+                return
+            receiver.pipeline, receiver.log_pipeline = rebuilt.spans, rebuilt.logs
+            log.info("pipeline rebuilt with new price overrides")
+
+        price_watch = asyncio.create_task(prices.watch(swap_pipelines), name="price-overrides")
+        stack.push_async_callback(_cancel, price_watch)
         projects = build_resolver(pool, config, metrics)
         grpc_server, _ = build_server(
             receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes
@@ -104,11 +119,14 @@ async def serve(config: CollectorConfig) -> None:
 
 
 def load_pipeline(
-    config: CollectorConfig, metrics: CollectorMetrics
-) -> tuple[Pipelines, PipelineFile | None]:
-    """The first pipeline (the file's, else DEFAULT_STEPS) and the file to watch, if any."""
+    config: CollectorConfig, metrics: CollectorMetrics, prices: PriceOverrideSource
+) -> tuple[Pipelines, PipelineFile | None, Callable[[], Pipelines]]:
+    """The first pipelines (the file's, else DEFAULT_STEPS), the file to watch if any, and how
+    to build them again (when stored prices change)."""
     llm_metrics = LLMMetrics(metrics.registry)
-    context = ProcessorContext(redact_hash_secret=config.redact_hash_secret)
+    context = ProcessorContext(
+        redact_hash_secret=config.redact_hash_secret, price_overrides=lambda: prices.current
+    )
     metrics.registry.register(RedactionCollector(context.redact_stats))
     registry = build_registry(context)
 
@@ -118,10 +136,10 @@ def load_pipeline(
         return Pipelines(spans, Pipeline(build_log_steps(steps, context), metrics))
 
     if not config.pipeline_file:
-        return make_pipelines(DEFAULT_STEPS), None
+        return make_pipelines(DEFAULT_STEPS), None, lambda: make_pipelines(DEFAULT_STEPS)
     pipeline_file = PipelineFile(Path(config.pipeline_file), make_pipelines, metrics)
     try:
-        return pipeline_file.load(), pipeline_file
+        return pipeline_file.load(), pipeline_file, pipeline_file.load
     except PipelineConfigError as exc:
         raise ConfigError(
             f"invalid COLLECTOR_PIPELINE_FILE {config.pipeline_file}: " + "; ".join(exc.problems)

@@ -38,6 +38,7 @@ class CollectorConfig:
     ingest_burst_seconds: int = 1
     cors_origins: tuple[str, ...] = ()
     rest_open_span_ttl_seconds: int = 86400
+    price_overrides_refresh_seconds: int = 30
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -72,6 +73,9 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         ingest_burst_seconds=env.integer("INGEST_RATE_LIMIT_BURST_SECONDS", 1, minimum=1),
         cors_origins=env.words("CORS_ORIGINS"),
         rest_open_span_ttl_seconds=env.integer("REST_OPEN_SPAN_TTL_SECONDS", 86400, minimum=60),
+        price_overrides_refresh_seconds=env.integer(
+            "PRICE_OVERRIDES_REFRESH_SECONDS", 30, minimum=1
+        ),
     )
     env.check()
     return config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,6 +16,7 @@ from services.collector.processors import (
     truncate,
 )
 from services.collector.processors.base import Processor
+from services.collector.processors.price_override import PriceOverride
 from shared.log_record import LogRecord
 
 
@@ -26,6 +27,9 @@ class ProcessorContext:
     redact_stats: redact.RedactStats = field(default_factory=redact.RedactStats)
     # REDACT_HASH_SECRET: used when the pipeline file's redact step names no secret of its own.
     redact_hash_secret: str = field(default="", repr=False)
+    # The per-project prices stored in the database as last read (read when a pipeline is
+    # built; a change of them rebuilds the pipeline). They come before the file's overrides.
+    price_overrides: Callable[[], Mapping[str, tuple[PriceOverride, ...]]] = lambda: {}
 
 
 def _redact_config(settings: Mapping[str, Any], context: ProcessorContext) -> redact.RedactConfig:
@@ -54,13 +58,22 @@ def build_registry(context: ProcessorContext) -> Mapping[str, Builder]:
     def build_redact(settings: Mapping[str, Any]) -> Processor:
         return redact.build(_redact_config(settings, context), context.redact_stats)
 
+    def build_price(settings: Mapping[str, Any]) -> Processor:
+        config = price.PriceConfig.from_mapping(settings)
+        stored = context.price_overrides()
+        if stored:
+            projects = {*stored, *config.overrides}
+            merged = {p: (*stored.get(p, ()), *config.overrides.get(p, ())) for p in projects}
+            config = replace(config, overrides=merged)
+        return price.build(config)
+
     return {
         "normalize": lambda m: normalize.build(normalize.NormalizeConfig.from_mapping(m)),
         "redact": build_redact,
         "estimate_tokens": lambda m: estimate_tokens.build(
             estimate_tokens.EstimateTokensConfig.from_mapping(m)
         ),
-        "price": lambda m: price.build(price.PriceConfig.from_mapping(m)),
+        "price": build_price,
         "truncate": lambda m: truncate.build(truncate.TruncateConfig.from_mapping(m)),
         "sample": lambda m: sample.build(sample.SampleConfig.from_mapping(m)),
     }
