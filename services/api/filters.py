@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from services.api.spec import Args, Param
+from services.api.timerange import QueryTooWideError, check_raw_range
 from shared.errors import BadInputError
 
 MAX_LIMIT = 1000
@@ -51,9 +52,21 @@ FILTERS = (
 )  # fmt: skip
 
 
-def filter_values(args: Args, project_id: str) -> dict[str, Any]:
-    """The bound values of every filter, for list_traces.sql and list_calls.sql."""
+def filter_values(args: Args, project_id: str, max_raw_days: int) -> dict[str, Any]:
+    """The bound values of every filter, for list_traces.sql and list_calls.sql.
+
+    A search of message text reads every call's content: it needs a range of at most
+    `max_raw_days` days (422 otherwise), where the other filters ride the time index.
+    """
     check_range(args.get("from"), args.get("to"))
+    if args.get("text") is not None:
+        start, end = args.get("from"), args.get("to") or datetime.now(UTC)
+        if start is None:
+            raise QueryTooWideError(
+                f"parameter 'text' searches message content: give 'from' (and 'to') spanning "
+                f"at most {max_raw_days} days"
+            )
+        check_raw_range(start, end, max_raw_days, "a text search")
     values = {param.name: args.get(param.name) for param in FILTERS}
     values["project_id"] = project_id
     return values

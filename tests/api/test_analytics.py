@@ -129,6 +129,8 @@ async def test_guardrails_refuse_with_a_hint(seeded: TestClient) -> None:
         "/v1/metrics/usage?interval=1d&group_by=user&from=2025-01-01T00:00:00Z"
         "&to=2026-02-01T00:00:00Z": "narrow 'from'/'to'",
         "/v1/users?from=2025-01-01T00:00:00Z&to=2026-02-01T00:00:00Z": "narrow 'from'/'to'",
+        "/v1/traces?text=weather": "give 'from'",
+        "/v1/calls?text=weather&from=2025-01-01T00:00:00Z": "narrow 'from'/'to'",
     }  # fmt: skip
     for url, hint in cases.items():
         response = await seeded.get(url)

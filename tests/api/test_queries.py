@@ -37,7 +37,8 @@ TRACE_CASES = {
     "min_tokens=4000": f"{BY_TRACE} {TRACE_TOKENS} >= 4000",
     "max_tokens=2000": f"{BY_TRACE} {TRACE_TOKENS} <= 2000",
     "name=REQUEST%201": f"{TRACES_OF} AND parent_span_id IS NULL AND name ILIKE '%request 1%'",
-    "text=WEATHER": f"{TRACES_OF} AND input_messages::text ILIKE '%weather%'",
+    "text=WEATHER&from=2026-11-19T00:00:00Z": f"{TRACES_OF} AND input_messages::text "
+    "ILIKE '%weather%'",
     "from=2026-11-21T00:00:00Z&to=2026-11-21T12:00:00Z": f"{BY_TRACE} "
     "min(start_time) >= '2026-11-21T00:00:00Z' AND min(start_time) < '2026-11-21T12:00:00Z'",
 }
@@ -57,7 +58,8 @@ CALL_CASES = {
     "min_cost_usd=0.002": f"{CALLS} AND cost_usd >= 0.002",
     "max_tokens=1000": f"{CALLS} AND input_tokens + output_tokens <= 1000",
     "name=MINI": f"{CALLS} AND name ILIKE '%mini%'",
-    "text=poem": f"{CALLS} AND input_messages::text ILIKE '%poem%'",
+    "text=poem&from=2026-11-19T00:00:00Z&to=2026-11-25T00:00:00Z": f"{CALLS} AND "
+    "input_messages::text ILIKE '%poem%'",
     "from=2026-11-20T12:00:00Z&to=2026-11-21T00:00:00Z": f"{CALLS} AND start_time >= "
     "'2026-11-20T12:00:00Z' AND start_time < '2026-11-21T00:00:00Z'",
     "provider=openai&has_error=true&environment=prod": f"{CALLS} AND provider = 'openai' "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.api.context import CONFIG
 from services.api.filters import FILTERS, PAGE, SORT, filter_values
 from services.api.listing import SortKey, decode_position, encode_position, sort_parts
 from services.api.queries import SPAN_COLUMNS, composed
@@ -33,7 +34,7 @@ async def list_calls(call: Call) -> web.StreamResponse:
     """One page of counted LLM calls matching the filters, in the chosen order."""
     sort, order, limit = call.args["sort"], call.args["order"], call.args["limit"]
     key = SORTS[sort]
-    params = filter_values(call.args, call.project_id)
+    params = filter_values(call.args, call.project_id, call.request.app[CONFIG].max_raw_range_days)
     params.update(decode_position(call.args["cursor"], sort, key, 2), limit=limit + 1)
     query = composed("list_calls", columns=SPAN_COLUMNS, **sort_parts(key, order))
     rows = await fetch_rows(call, query, params)

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.api.context import CONFIG
 from services.api.filters import FILTERS, PAGE, SORT, filter_values
 from services.api.listing import SortKey, decode_position, encode_position, sort_parts
 from services.api.queries import SPAN_COLUMNS, composed
@@ -33,7 +34,7 @@ async def list_traces(call: Call) -> web.StreamResponse:
     """One page of traces matching the filters, in the chosen order."""
     sort, order, limit = call.args["sort"], call.args["order"], call.args["limit"]
     key = SORTS[sort]
-    params = filter_values(call.args, call.project_id)
+    params = filter_values(call.args, call.project_id, call.request.app[CONFIG].max_raw_range_days)
     params.update(decode_position(call.args["cursor"], sort, key, 1), limit=limit + 1)
     rows = await fetch_rows(call, composed("list_traces", **sort_parts(key, order)), params)
     page_rows, more = rows[:limit], len(rows) > limit
