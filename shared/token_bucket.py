@@ -16,7 +16,8 @@ from shared.errors import UnavailableError
 # A cost above the capacity is admitted from a full bucket and leaves it in debt, which later
 # requests wait out: a large batch is slowed down, never refused forever.
 # KEYS: the buckets. ARGV: rate, capacity, cost for each bucket, in tokens.
-# Returns {1, 0, 0} when taken from all, else {0, wait in ms, index of the slowest bucket}.
+# Returns {1, 0, 0, whole tokens left in the lowest bucket} when taken from all, else
+# {0, wait in ms, index of the slowest bucket, 0}.
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -39,15 +40,17 @@ for i, key in ipairs(KEYS) do
     if ms > wait then wait, slowest = ms, i end
   end
 end
-if slowest > 0 then return {0, wait, slowest} end
+if slowest > 0 then return {0, wait, slowest, 0} end
+local lowest = nil
 for i, key in ipairs(KEYS) do
   local rate = tonumber(ARGV[3 * i - 2])
   local capacity = tonumber(ARGV[3 * i - 1]) * 1000
   local level = levels[i] - tonumber(ARGV[3 * i]) * 1000
   redis.call('HSET', key, 'level', string.format('%d', level), 'at', string.format('%d', now))
   redis.call('PEXPIRE', key, math.ceil((capacity - level) / rate) + 1000)
+  if lowest == nil or level < lowest then lowest = level end
 end
-return {1, 0, 0}
+return {1, 0, 0, math.max(0, math.floor(lowest / 1000))}
 """
 
 
@@ -68,6 +71,8 @@ class Decision:
     is_allowed: bool
     retry_after_ms: int = 0
     refused_by: Bucket | None = None
+    # Whole tokens left, after this take, in the bucket that has the fewest.
+    remaining: int = 0
 
     @property
     def retry_after_seconds(self) -> int:
@@ -91,11 +96,11 @@ class TokenBuckets:
                 raise ValueError(f"bucket {bucket.key}: rate and capacity must be positive")
             args.extend((bucket.rate_per_second, bucket.capacity, bucket.cost))
         try:
-            allowed, wait_ms, index = await self._script(
+            allowed, wait_ms, index, remaining = await self._script(
                 keys=[bucket.key for bucket in buckets], args=args
             )
         except (RedisError, OSError) as exc:
             raise UnavailableError("the rate limiter is unavailable", 1) from exc
         if allowed:
-            return Decision(True)
+            return Decision(True, remaining=int(remaining))
         return Decision(False, int(wait_ms), buckets[int(index) - 1])

@@ -38,8 +38,9 @@ BEGIN
                               c.oid::regclass)
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                  -- Extension members, and identity sequences (they go with their table).
                   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                                  AND d.objid = c.oid AND d.deptype = 'e')
+                                  AND d.objid = c.oid AND d.deptype IN ('e', 'i'))
                 ORDER BY c.relkind = 'v' DESC LOOP
         EXECUTE name;
     END LOOP;

@@ -7,13 +7,19 @@ from collections.abc import AsyncIterator
 import redis.asyncio as redis
 from aiohttp import web
 
+from services.api.auth import Authenticator
+from services.api.cache import ResponseCache
 from services.api.config import ApiConfig
-from services.api.context import CONFIG, POOL, PROJECTS, REDIS
+from services.api.context import AUTH, CACHE, CONFIG, LIMITER, POOL, REDIS
+from services.api.cors import cors_middleware
 from services.api.errors import error_middleware
 from services.api.metrics import ApiMetrics
-from services.api.projects import ProjectResolver
-from services.api.routes import health, traces
+from services.api.ratelimit import RateLimiter
+from services.api.routes import ENDPOINTS, docs, health
+from services.api.routing import add_endpoints
+from services.api.spec import MAX_REQUEST_LINE_BYTES
 from shared.db import open_pool
+from shared.keystore import KeyStore
 
 METRICS = web.AppKey("metrics", ApiMetrics)
 
@@ -21,18 +27,21 @@ METRICS = web.AppKey("metrics", ApiMetrics)
 def create_app(config: ApiConfig, metrics: ApiMetrics | None = None) -> web.Application:
     """Build the application; its pool and Redis client open on startup, close on cleanup."""
     metrics = metrics or ApiMetrics()
-    app = web.Application(middlewares=[metrics.middleware(), error_middleware])
+    app = web.Application(
+        middlewares=[metrics.middleware(), cors_middleware(config.cors_origins), error_middleware],
+        handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
+    )
     app[CONFIG] = config
     app[METRICS] = metrics
-    app[PROJECTS] = ProjectResolver(config.default_project)
     app.cleanup_ctx.append(_resources)
     app.add_routes(health.routes)
-    app.add_routes(traces.routes)
+    app.add_routes(docs.routes)
+    add_endpoints(app, ENDPOINTS)
     return app
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
+    config, metrics = app[CONFIG], app[METRICS]
     pool = await open_pool(
         config.database_url, config.db_pool_min_size, config.db_pool_max_size,
         statement_timeout_ms=config.statement_timeout_ms, application_name="llmobs-api",
@@ -40,6 +49,17 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     client = redis.Redis.from_url(config.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
     app[POOL] = pool
     app[REDIS] = client
+    keys = KeyStore(
+        pool, config.key_pepper, config.key_cache_ttl_seconds,
+        config.key_cache_max_stale_seconds,
+    )  # fmt: skip
+    app[AUTH] = Authenticator(
+        keys, config.admin_key, config.default_project, config.dev_mode, metrics
+    )
+    app[LIMITER] = RateLimiter(
+        client, metrics, config.rate_limit_requests, config.rate_limit_window
+    )
+    app[CACHE] = ResponseCache(client, metrics, lock_ms=config.statement_timeout_ms + 1000)
     yield
     await client.aclose()
     await pool.close()

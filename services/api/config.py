@@ -24,6 +24,16 @@ class ApiConfig:
     dev_mode: bool = False
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    admin_key: str = field(default="", repr=False)
+    key_pepper: str = field(default="", repr=False)
+    key_cache_ttl_seconds: int = 60
+    key_cache_max_stale_seconds: int = 3600
+    rate_limit_requests: int = 600
+    rate_limit_window: int = 60
+    cache_open_ttl_seconds: int = 15
+    cache_closed_ttl_seconds: int = 86400
+    cache_settle_seconds: int = 300
+    max_raw_range_days: int = 31
 
 
 def load_config(environ: Mapping[str, str]) -> ApiConfig:
@@ -44,6 +54,16 @@ def load_config(environ: Mapping[str, str]) -> ApiConfig:
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),
         cors_origins=env.words("CORS_ORIGINS"),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        admin_key=env.text("LLMOBS_ADMIN_KEY", ""),
+        key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),
+        key_cache_ttl_seconds=env.integer("PROJECT_CACHE_TTL_SECONDS", 60),
+        key_cache_max_stale_seconds=env.integer("PROJECT_CACHE_MAX_STALE_SECONDS", 3600),
+        rate_limit_requests=env.integer("RATE_LIMIT_REQUESTS", 600, maximum=1_000_000),
+        rate_limit_window=env.integer("RATE_LIMIT_WINDOW", 60, minimum=1, maximum=86400),
+        cache_open_ttl_seconds=env.integer("API_CACHE_OPEN_TTL_SECONDS", 15, minimum=1),
+        cache_closed_ttl_seconds=env.integer("API_CACHE_CLOSED_TTL_SECONDS", 86400, minimum=1),
+        cache_settle_seconds=env.integer("API_CACHE_SETTLE_SECONDS", 300),
+        max_raw_range_days=env.integer("API_MAX_RAW_RANGE_DAYS", 31, minimum=1),
     )
     env.check()
     return config

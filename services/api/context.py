@@ -1,4 +1,4 @@
-"""Typed keys for what the API application holds: pool, Redis client, resolver, config."""
+"""Typed keys for what the API application holds: pool, Redis, auth, limiter, cache, config."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import redis.asyncio as redis
 from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
+from services.api.auth import Authenticator
+from services.api.cache import ResponseCache
 from services.api.config import ApiConfig
-from services.api.projects import ProjectResolver
+from services.api.ratelimit import RateLimiter
 
 CONFIG = web.AppKey("config", ApiConfig)
 POOL = web.AppKey("pool", AsyncConnectionPool)
 REDIS = web.AppKey("redis", redis.Redis)
-PROJECTS = web.AppKey("projects", ProjectResolver)
+AUTH = web.AppKey("auth", Authenticator)
+LIMITER = web.AppKey("limiter", RateLimiter)
+CACHE = web.AppKey("cache", ResponseCache)

@@ -11,7 +11,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 
 class ApiMetrics:
-    """Requests by route and status, and latency by route (route templates, never raw paths)."""
+    """Requests and latency by route (templates, never raw paths), cache, rate limits, auth."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -23,6 +23,26 @@ class ApiMetrics:
         self.latency = Histogram(
             "api_request_duration_seconds", "API request latency by route.", ["route"],
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+            registry=self.registry,
+        )  # fmt: skip
+        self.cache_requests = Counter(
+            "api_cache_requests_total", "Cached endpoints' answers by result (hit, miss).",
+            ["result"], registry=self.registry,
+        )  # fmt: skip
+        self.cache_errors = Counter(
+            "api_cache_errors_total", "Redis failures of the cache, answered from the database.",
+            registry=self.registry,
+        )  # fmt: skip
+        self.rate_limited = Counter(
+            "api_rate_limited_total", "Requests refused 429 by the per-key rate limit.",
+            registry=self.registry,
+        )  # fmt: skip
+        self.rate_limit_errors = Counter(
+            "api_rate_limit_errors_total", "Redis failures of the rate limiter (request admitted).",
+            registry=self.registry,
+        )  # fmt: skip
+        self.auth_failures = Counter(
+            "api_auth_failures_total", "Requests refused 401 or 403, by status.", ["status"],
             registry=self.registry,
         )  # fmt: skip
 

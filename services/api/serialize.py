@@ -133,3 +133,51 @@ def _llm_json(row: dict[str, Any]) -> dict[str, Any]:
         else None,
         "field_sources": row["llm_field_sources"],
     }
+
+
+def call_summary_json(row: dict[str, Any]) -> dict[str, Any]:
+    """One counted LLM call in a list: what it was, what it used and cost, no message content."""
+    return {
+        "trace_id": row["trace_id"],
+        "span_id": row["span_id"],
+        "parent_span_id": row["parent_span_id"],
+        "name": row["name"],
+        "service_name": row["service_name"],
+        "start_time": _iso(row["start_time"]),
+        "end_time": _iso(row["end_time"]),
+        "duration_ms": row["duration_ms"],
+        "provider": row["provider"],
+        "operation": row["operation"],
+        "request_model": row["request_model"],
+        "response_model": row["response_model"],
+        "usage": {
+            name: row[name]
+            for name in (
+                "input_tokens",
+                "output_tokens",
+                "total_tokens",
+                "cache_read_tokens",
+                "cache_write_tokens",
+                "reasoning_tokens",
+            )
+        },
+        "cost_usd": _decimal(row["cost_usd"]),
+        "price_source": row["price_source"],
+        "time_to_first_token_ms": row["time_to_first_token_ms"],
+        "is_streaming": row["is_streaming"],
+        "is_error": bool(row["is_error"]) or row["status_code"] == 2,
+        "error_type": row["error_type"],
+        "session_id": row["session_id"],
+        "user_id": row["user_id"],
+        "tags": row["tags"] or [],
+    }
+
+
+def iso(moment: datetime | None) -> str | None:
+    """An instant as RFC 3339 in UTC with a Z."""
+    return _iso(moment)
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """A USD amount as an exact decimal string."""
+    return _decimal(value)

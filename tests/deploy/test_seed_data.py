@@ -125,7 +125,8 @@ def test_psql_runs_both_files_as_documented(database_url: str) -> None:
 
 async def test_the_api_serves_the_seeded_traces(database_url: str, redis_url: str) -> None:
     apply(database_url, SEED)
-    config = ApiConfig(database_url=database_url, redis_url=redis_url)
+    # Dev mode: anonymous reads of the default project, where the seed data lives.
+    config = ApiConfig(database_url=database_url, redis_url=redis_url, dev_mode=True)
     client = TestClient(TestServer(create_app(config)))
     await client.start_server()
     try:

@@ -1,5 +1,6 @@
 """The running stack outside dev mode: a key made with the storage command line admits OTLP,
-Langfuse-style and REST traffic into its project; REST calls come back priced from the API."""
+Langfuse-style and REST traffic into its project; REST calls come back priced from the API,
+read with the same key (scopes ingest and read)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def rest(stack: Stack, method: str, path: str, key: str, body: object) -> dict[s
 
 
 def test_keys_from_the_command_line_open_every_door(keyed_stack: Stack) -> None:
-    key = create_key(keyed_stack)["api key"]
+    key = create_key(keyed_stack, "--scopes", "ingest,read")["api key"]
+    reader = {"Authorization": f"Bearer {key}"}
     pair = create_key(keyed_stack, "--langfuse")
     url = f"{keyed_stack.http_endpoint}/v1/traces"
     assert post(url, build_request(0, 1))[0] == 401
@@ -68,7 +70,7 @@ def test_keys_from_the_command_line_open_every_door(keyed_stack: Stack) -> None:
     assert (
         post(langfuse, build_request(1, 2), headers={"Authorization": f"Basic {basic}"})[0] == 200
     )
-    wait_for_trace(keyed_stack.api_url, (2).to_bytes(16, "big").hex(), 2)
+    wait_for_trace(keyed_stack.api_url, (2).to_bytes(16, "big").hex(), 2, headers=reader)
 
     trace = rest(keyed_stack, "POST", "/api/traces", key, {"name": "rest run", "user_id": "u"})
     span = rest(keyed_stack, "POST", f"/api/traces/{trace['trace_id']}/spans", key, {
@@ -79,7 +81,7 @@ def test_keys_from_the_command_line_open_every_door(keyed_stack: Stack) -> None:
         "output": "Hi!", "usage": {"input_tokens": 12, "output_tokens": 3},
     })  # fmt: skip
     rest(keyed_stack, "PATCH", f"/api/traces/{trace['trace_id']}/complete", key, {})
-    body = wait_for_trace(keyed_stack.api_url, trace["trace_id"], 2)
+    body = wait_for_trace(keyed_stack.api_url, trace["trace_id"], 2, headers=reader)
     [root] = body["spans"]
     [call] = root["children"]
     assert root["name"] == "rest run"

@@ -23,16 +23,20 @@ from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from tests.e2e.services import Stack
 
 
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
+def get_json(url: str, headers: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.load(response)
 
 
-def wait_for_trace(api_url: str, trace_id: str, span_count: int, timeout: float = 15) -> Any:
+def wait_for_trace(
+    api_url: str, trace_id: str, span_count: int, timeout: float = 15,
+    headers: dict[str, str] | None = None,
+) -> Any:  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            body = get_json(f"{api_url}/v1/traces/{trace_id}")
+            body = get_json(f"{api_url}/v1/traces/{trace_id}", headers)
             if body["span_count"] == span_count:
                 return body
         except urllib.error.HTTPError as exc:

@@ -140,6 +140,10 @@ def test_reapplying_changes_nothing(database_url: str) -> None:
 
 
 EARLIER_VERSIONS = [migration.version for migration in load_migrations()][:-1]
+# The migration that creates the rollups and folds the spans already stored into them. After it,
+# on plain PostgreSQL only the storage writer folds spans, so rows INSERTed by hand are not in
+# the rollups (on TimescaleDB a refresh still reads them).
+ROLLUPS_VERSION = 5
 # A span per minute over two hours, at every version's shape of spans (001 columns only).
 RAW_SPANS = """
 INSERT INTO spans (project_id, trace_id, span_id, name, kind, start_time, end_time,
@@ -177,7 +181,10 @@ def check_upgrade(url: str, version: int) -> None:
     rest = apply_migrations(url)
     assert rest == [v for v in (m.version for m in load_migrations()) if v > version]
     assert fetch(url, "SELECT count(*) FROM spans") == [(120,)]
-    if fetch(url, "SELECT storage_backend()") == [("timescaledb",)]:
+    is_timescale = fetch(url, "SELECT storage_backend()") == [("timescaledb",)]
+    if not is_timescale and version >= ROLLUPS_VERSION:
+        return
+    if is_timescale:
         for level in ("1m", "1h", "1d"):
             for kind in ("usage", "duration_hist", "ttft_hist"):
                 with psycopg.connect(url, autocommit=True) as conn:

@@ -1,64 +1,65 @@
-"""`/v1/traces`: the newest traces of a project, and one trace as a tree of spans."""
+"""`/v1/traces`: traces of a project by filter and sort, and one trace as a tree of spans."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from psycopg.rows import dict_row
 
-from services.api.context import POOL, PROJECTS
-from services.api.cursor import decode_cursor, encode_cursor
-from services.api.params import int_param, trace_id_param
-from services.api.queries import query
+from services.api.context import CONFIG
+from services.api.filters import FILTERS, PAGE, SORT, filter_values
+from services.api.listing import SortKey, decode_position, encode_position, sort_parts
+from services.api.queries import SPAN_COLUMNS, composed
+from services.api.reads import fetch_rows
+from services.api.routing import json_reply
+from services.api.schemas import TRACE, TRACE_SUMMARY, page
 from services.api.serialize import span_json, trace_summary_json
-from shared.errors import BadInputError, NotFoundError
+from services.api.spec import Call, Endpoint, Param
+from shared.errors import NotFoundError
 
-routes = web.RouteTableDef()
+TRACE_ID = Param(
+    "trace_id", "string", "Trace id: 32 hex digits.", location="path", is_required=True,
+    pattern="[0-9a-fA-F]{32}", pattern_hint="32 hex digits", max_length=32,
+)  # fmt: skip
+SORTS = {
+    "time": SortKey("t.start_time", "instant"),
+    "duration": SortKey(
+        "(extract(epoch FROM t.end_time - t.start_time) * 1000000)::bigint", "integer"
+    ),
+    "cost": SortKey("t.cost_usd", "decimal"),
+}
 
 
-@routes.get("/v1/traces")
-async def list_traces(request: web.Request) -> web.Response:
-    """Newest first; `limit` (1-1000, default 50) and an opaque `cursor` for the next page."""
-    project_id = await request.app[PROJECTS].resolve(request)
-    limit = int_param(request.query, "limit", 50, 1, 1000)
-    after_start: datetime | None = None
-    after_trace_id: str | None = None
-    if cursor := request.query.get("cursor"):
-        start_us, after_trace_id = decode_cursor(cursor, 2)
-        after_start = _from_epoch_us(start_us)
-    params = {
-        "project_id": project_id, "limit": limit + 1,
-        "after_start": after_start, "after_trace_id": after_trace_id,
-    }  # fmt: skip
-    async with request.app[POOL].connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query("list_traces"), params)
-        rows = await cur.fetchall()
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = None
+async def list_traces(call: Call) -> web.StreamResponse:
+    """One page of traces matching the filters, in the chosen order."""
+    sort, order, limit = call.args["sort"], call.args["order"], call.args["limit"]
+    key = SORTS[sort]
+    params = filter_values(call.args, call.project_id, call.request.app[CONFIG].max_raw_range_days)
+    params.update(decode_position(call.args["cursor"], sort, key, 1), limit=limit + 1)
+    rows = await fetch_rows(call, composed("list_traces", **sort_parts(key, order)), params)
+    page_rows, more = rows[:limit], len(rows) > limit
+    cursor = None
     if more:
-        last = page[-1]
-        next_cursor = encode_cursor([_epoch_us(last["start_time"]), last["trace_id"]])
-    return web.json_response(
-        {"data": [trace_summary_json(row) for row in page], "next_cursor": next_cursor}
+        last = page_rows[-1]
+        cursor = encode_position(sort, key, last["sort_value"], [last["trace_id"]])
+    return json_reply(
+        {"data": [trace_summary_json(row) for row in page_rows], "next_cursor": cursor}
     )
 
 
-@routes.get("/v1/traces/{trace_id}")
-async def get_trace(request: web.Request) -> web.Response:
+async def get_trace(call: Call) -> web.StreamResponse:
     """Every span of the trace, nested by parent id; spans whose parent is absent are roots."""
-    project_id = await request.app[PROJECTS].resolve(request)
-    trace_id = trace_id_param(request.match_info["trace_id"])
-    async with request.app[POOL].connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(query("trace_spans"), {"project_id": project_id, "trace_id": trace_id})
-        rows = await cur.fetchall()
+    trace_id = call.args["trace_id"].lower()
+    rows = await fetch_rows(
+        call, composed("trace_spans", columns=SPAN_COLUMNS),
+        {"project_id": call.project_id, "trace_id": trace_id},
+    )  # fmt: skip
     if not rows:
         raise NotFoundError(f"trace {trace_id} not found")
-    return web.json_response({"trace_id": trace_id, "span_count": len(rows), "spans": _tree(rows)})
+    return json_reply({"trace_id": trace_id, "span_count": len(rows), "spans": tree(rows)})
 
 
-def _tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Nest spans under their parents; a cycle of parent ids is broken, never followed."""
     nodes = {row["span_id"]: span_json(row) for row in rows}
     children: dict[str, list[str]] = {}
@@ -87,14 +88,13 @@ def _tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _epoch_us(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _from_epoch_us(value: Any) -> datetime:
-    if not isinstance(value, int):
-        raise BadInputError("parameter 'cursor' is not a cursor this API issued")
-    return _EPOCH + timedelta(microseconds=value)
+ENDPOINTS = (
+    Endpoint(
+        "GET", "/v1/traces", "listTraces", "List traces by filter, sorted, cursor-paginated.",
+        "traces", list_traces, params=(*FILTERS, *SORT, *PAGE), response=page(TRACE_SUMMARY),
+    ),
+    Endpoint(
+        "GET", "/v1/traces/{trace_id}", "getTrace", "One trace as a tree of spans.", "traces",
+        get_trace, params=(TRACE_ID,), response=TRACE,
+    ),
+)  # fmt: skip

@@ -1,0 +1,2 @@
+-- Whether a project exists.
+SELECT project_id FROM projects WHERE project_id = %(project_id)s
