@@ -11,13 +11,14 @@ from services.api.auth import Authenticator
 from services.api.cache import ResponseCache
 from services.api.config import ApiConfig
 from services.api.context import AUTH, CACHE, CONFIG, LIMITER, POOL, REDIS
-from services.api.cors import cors_middleware
+from services.api.cors import API_CORS
 from services.api.errors import error_middleware
 from services.api.metrics import ApiMetrics
 from services.api.ratelimit import RateLimiter
 from services.api.routes import ENDPOINTS, docs, health
 from services.api.routing import add_endpoints
 from services.api.spec import MAX_REQUEST_LINE_BYTES
+from shared.cors import cors_middleware
 from shared.db import open_pool
 from shared.keystore import KeyStore
 
@@ -28,7 +29,11 @@ def create_app(config: ApiConfig, metrics: ApiMetrics | None = None) -> web.Appl
     """Build the application; its pool and Redis client open on startup, close on cleanup."""
     metrics = metrics or ApiMetrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), cors_middleware(config.cors_origins), error_middleware],
+        middlewares=[
+            metrics.middleware(),
+            cors_middleware(config.cors_origins, API_CORS),
+            error_middleware,
+        ],
         handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
     )
     app[CONFIG] = config

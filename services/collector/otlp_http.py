@@ -14,11 +14,12 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
-from services.collector.cors import cors_middleware
+from services.collector.cors import RECEIVER_CORS
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
 from services.collector.signals import SIGNALS, OtlpSignal
+from shared.cors import cors_middleware
 from shared.errors import (
     BadInputError,
     NotFoundError,
@@ -203,7 +204,7 @@ def build_app(
     # aiohttp's own limit stays above ours so our check answers with a clear 413.
     app = web.Application(
         client_max_size=max_request_bytes + 1024,
-        middlewares=[cors_middleware(cors_origins)] if cors_origins else [],
+        middlewares=[cors_middleware(cors_origins, RECEIVER_CORS)] if cors_origins else [],
     )
     app[RECEIVER_KEY] = receiver
     app[PROJECTS_KEY] = projects
