@@ -67,6 +67,18 @@ def fragments(secret: str) -> list[str]:
     return pieces or [secret]
 
 
+def leaked(cases: list[dict[str, Any]], stored: str) -> list[tuple[str, str]]:
+    """(case id, fragment) of every labelled secret found in the stored text."""
+    return [
+        (case["id"], piece)
+        for case in cases
+        for values in case["secrets"].values()
+        for secret in values
+        for piece in fragments(secret)
+        if piece in stored
+    ]
+
+
 def test_no_positive_case_reaches_the_database(stack: Stack, database_url: str) -> None:
     cases = positives()
     assert len(cases) >= 200
@@ -85,14 +97,7 @@ def test_no_positive_case_reaches_the_database(stack: Stack, database_url: str) 
         assert row is not None and row[0] == len(cases)
         stored = "\n".join(str(r[0]) for r in conn.execute("SELECT s::text FROM spans s"))
         stored += "\n".join(str(r[0]) for r in conn.execute("SELECT t::text FROM traces t"))
-    leaks = [
-        (case["id"], piece)
-        for case in cases
-        for values in case["secrets"].values()
-        for secret in values
-        for piece in fragments(secret)
-        if piece in stored
-    ]
+    leaks = leaked(cases, stored)
     assert not leaks, f"{len(leaks)} PII fragments stored, e.g. {leaks[:5]}"
     assert "[REDACTED:" in stored
 
@@ -130,12 +135,5 @@ def test_no_positive_case_reaches_the_database_through_logs(
             time.sleep(0.1)
         assert row is not None and row[0] == len(cases)
         stored = "\n".join(str(r[0]) for r in conn.execute("SELECT l::text FROM log_records l"))
-    leaks = [
-        (case["id"], piece)
-        for case in cases
-        for values in case["secrets"].values()
-        for secret in values
-        for piece in fragments(secret)
-        if piece in stored
-    ]
+    leaks = leaked(cases, stored)
     assert not leaks, f"{len(leaks)} PII fragments stored in logs, e.g. {leaks[:5]}"
