@@ -108,7 +108,10 @@ class ResponseCache:
             if cached is not None:
                 return _as_bytes(cached)
             if not await self._client.exists(lock):
-                return None
+                # The holder stores the answer before releasing: read once more, or the answer
+                # set between the two reads above would be missed and computed again.
+                cached = await self._client.get(key)
+                return None if cached is None else _as_bytes(cached)
         return None
 
     async def _uncached(self, compute: Callable[[], Awaitable[bytes]]) -> tuple[bytes, str]:
