@@ -67,6 +67,29 @@ def fragments(secret: str) -> list[str]:
     return pieces or [secret]
 
 
+# Table -> (its row count, every row as text).
+_TABLE_QUERIES = {
+    "spans": ("SELECT count(*) FROM spans", "SELECT t::text FROM spans t"),
+    "log_records": ("SELECT count(*) FROM log_records", "SELECT t::text FROM log_records t"),
+}
+
+
+def stored_text(database_url: str, table: str, expected_rows: int) -> str:
+    """Every row of `table` as text, once it holds `expected_rows` rows (60 s at most)."""
+    count_query, text_query = _TABLE_QUERIES[table]
+    deadline = time.monotonic() + 60
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        count = 0
+        while time.monotonic() < deadline:
+            row = conn.execute(count_query).fetchone()
+            count = row[0] if row else 0
+            if count == expected_rows:
+                break
+            time.sleep(0.1)
+        assert count == expected_rows
+        return "\n".join(str(r[0]) for r in conn.execute(text_query))
+
+
 def leaked(cases: list[dict[str, Any]], stored: str) -> list[tuple[str, str]]:
     """(case id, fragment) of every labelled secret found in the stored text."""
     return [
@@ -87,15 +110,8 @@ def test_no_positive_case_reaches_the_database(stack: Stack, database_url: str) 
         body = request_for(cases[start : start + batch_size], batch)
         status, _, _ = post(f"{stack.http_endpoint}/v1/traces", body)
         assert status == 200
-    deadline = time.monotonic() + 60
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute("SELECT count(*) FROM spans").fetchone()
-            if row and row[0] == len(cases):
-                break
-            time.sleep(0.1)
-        assert row is not None and row[0] == len(cases)
-        stored = "\n".join(str(r[0]) for r in conn.execute("SELECT s::text FROM spans s"))
+    stored = stored_text(database_url, "spans", len(cases))
+    with psycopg.connect(database_url) as conn:
         stored += "\n".join(str(r[0]) for r in conn.execute("SELECT t::text FROM traces t"))
     leaks = leaked(cases, stored)
     assert not leaks, f"{len(leaks)} PII fragments stored, e.g. {leaks[:5]}"
@@ -126,14 +142,6 @@ def test_no_positive_case_reaches_the_database_through_logs(
     cases = positives()
     status, _, _ = post(f"{stack.http_endpoint}/v1/logs", logs_request_for(cases))
     assert status == 200
-    deadline = time.monotonic() + 60
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute("SELECT count(*) FROM log_records").fetchone()
-            if row and row[0] == len(cases):
-                break
-            time.sleep(0.1)
-        assert row is not None and row[0] == len(cases)
-        stored = "\n".join(str(r[0]) for r in conn.execute("SELECT l::text FROM log_records l"))
+    stored = stored_text(database_url, "log_records", len(cases))
     leaks = leaked(cases, stored)
     assert not leaks, f"{len(leaks)} PII fragments stored in logs, e.g. {leaks[:5]}"
