@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from services.collector.admission import InflightBytes
 from services.collector.config import CollectorConfig, load_config
 from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
@@ -88,13 +89,15 @@ async def serve(config: CollectorConfig) -> None:
         price_watch = asyncio.create_task(prices.watch(swap_pipelines), name="price-overrides")
         stack.push_async_callback(_cancel, price_watch)
         projects = build_resolver(pool, config, metrics)
+        inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
         grpc_server, _ = build_server(
-            receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes
-        )
+            receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes,
+            inflight,
+        )  # fmt: skip
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
         http_app = build_app(
-            receiver, projects, metrics, config.max_request_bytes, config.cors_origins
+            receiver, projects, metrics, config.max_request_bytes, inflight, config.cors_origins
         )
         RestIngest(
             receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,

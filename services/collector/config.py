@@ -21,6 +21,8 @@ class CollectorConfig:
     stream: str = DEFAULT_STREAM
     max_stream_entries: int = 20000
     max_request_bytes: int = 16 * 1024 * 1024
+    # Bytes of requests received and not yet answered (services/collector/admission.py).
+    max_inflight_bytes: int = 64 * 1024 * 1024
     pipeline_file: str = ""
     redact_hash_secret: str = field(default="", repr=False)
     dev_mode: bool = False
@@ -54,6 +56,9 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         max_stream_entries=env.integer("HANDOFF_MAX_ENTRIES", 20000, minimum=1),
         max_request_bytes=env.integer(
             "COLLECTOR_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024
+        ),
+        max_inflight_bytes=env.integer(
+            "COLLECTOR_MAX_INFLIGHT_BYTES", 64 * 1024 * 1024, minimum=1024
         ),
         pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
         redact_hash_secret=env.text("REDACT_HASH_SECRET", ""),

@@ -60,6 +60,12 @@ class CollectorMetrics:
             "Per-project quota lookups: hit, miss, stale, or default (database down).",
             ["result"], registry=r,
         )  # fmt: skip
+        self.inflight_bytes = Gauge(
+            "collector_inflight_request_bytes",
+            "Bytes of requests received and not yet answered (bounded by"
+            " COLLECTOR_MAX_INFLIGHT_BYTES; over it requests are refused 429).",
+            registry=r,
+        )  # fmt: skip
         self.handoff_entries = Gauge(
             "collector_handoff_stream_length", "Entries waiting in the hand-off stream.",
             registry=r,

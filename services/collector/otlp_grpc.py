@@ -11,6 +11,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from services.collector.admission import InflightBytes
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
@@ -74,8 +75,10 @@ class ExportService:
         receiver: Receiver,
         projects: ProjectResolver,
         metrics: CollectorMetrics,
+        inflight: InflightBytes,
     ) -> None:
         self._signal = signal
+        self._inflight = inflight
         self._receiver = receiver
         self._projects = projects
         self._metrics = metrics
@@ -89,8 +92,9 @@ class ExportService:
             project_id = await self._projects.resolve(
                 context.invocation_metadata() or (), TRANSPORT
             )
-            request = parse_protobuf(body, signal.request_type)
-            outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
+            with self._inflight.reserve(len(body)):
+                request = parse_protobuf(body, signal.request_type)
+                outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             await abort_with(context, exc)
@@ -109,6 +113,7 @@ def build_server(
     host: str,
     port: int,
     max_request_bytes: int,
+    inflight: InflightBytes,
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server with the trace, metrics and logs services; returns it and its port."""
     server = grpc.aio.server(
@@ -119,7 +124,7 @@ def build_server(
     )
     for signal in SIGNALS:
         handler = grpc.unary_unary_rpc_method_handler(
-            ExportService(signal, receiver, projects, metrics).export,
+            ExportService(signal, receiver, projects, metrics, inflight).export,
             request_deserializer=None,
             response_serializer=signal.response_type.SerializeToString,
         )

@@ -14,6 +14,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
+from services.collector.admission import InflightBytes
 from services.collector.cors import RECEIVER_CORS
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
@@ -45,6 +46,7 @@ RECEIVER_KEY = web.AppKey("receiver", Receiver)
 PROJECTS_KEY = web.AppKey("projects", ProjectResolver)
 METRICS_KEY = web.AppKey("metrics", CollectorMetrics)
 MAX_BYTES_KEY = web.AppKey("max_request_bytes", int)
+INFLIGHT_KEY = web.AppKey("inflight", InflightBytes)
 
 
 def http_status(error: ObservatoryError) -> int:
@@ -172,9 +174,12 @@ def export_handler(signal: OtlpSignal[Any]) -> Callable[[web.Request], Awaitable
         try:
             project_id = await app[PROJECTS_KEY].resolve(request.headers, TRANSPORT)
             check_content_type(content_type)
-            body = await read_body(request, app[MAX_BYTES_KEY])
-            parsed = parse_body(body, content_type, signal)
-            outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
+            with app[INFLIGHT_KEY].reserve(request.content_length or 0) as held:
+                body = await read_body(request, app[MAX_BYTES_KEY])
+                held.grow_to(len(body))
+                parsed = parse_body(body, content_type, signal)
+                del body
+                outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             return error_response(exc, content_type)
@@ -198,6 +203,7 @@ def build_app(
     projects: ProjectResolver,
     metrics: CollectorMetrics,
     max_request_bytes: int,
+    inflight: InflightBytes,
     cors_origins: tuple[str, ...] = (),
 ) -> web.Application:
     """The OTLP/HTTP application."""
@@ -210,6 +216,7 @@ def build_app(
     app[PROJECTS_KEY] = projects
     app[METRICS_KEY] = metrics
     app[MAX_BYTES_KEY] = max_request_bytes
+    app[INFLIGHT_KEY] = inflight
     for signal in SIGNALS:
         app.router.add_post(signal.http_path, export_handler(signal))
         if signal.name == SIGNAL_TRACES:

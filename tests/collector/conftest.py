@@ -14,6 +14,7 @@ import redis.asyncio as redis
 from aiohttp.test_utils import TestClient, TestServer
 from psycopg_pool import AsyncConnectionPool
 
+from services.collector.admission import InflightBytes
 from services.collector.config import CollectorConfig
 from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
@@ -81,7 +82,10 @@ async def start_collector(
         quota=quota,
     )
     projects = build_resolver(pool, config, metrics)
-    app = build_app(receiver, projects, metrics, config.max_request_bytes, config.cors_origins)
+    inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
+    app = build_app(
+        receiver, projects, metrics, config.max_request_bytes, inflight, config.cors_origins
+    )
     RestIngest(
         receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
         config.max_request_bytes, quota,
@@ -91,7 +95,7 @@ async def start_collector(
     http = TestClient(server)
     await http.start_server()
     grpc_server, port = build_server(
-        receiver, projects, metrics, "127.0.0.1", 0, config.max_request_bytes
+        receiver, projects, metrics, "127.0.0.1", 0, config.max_request_bytes, inflight
     )
     await grpc_server.start()
     return CollectorUnderTest(http, f"127.0.0.1:{port}", client, metrics, pool, grpc_server)
