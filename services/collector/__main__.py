@@ -92,7 +92,7 @@ async def serve(config: CollectorConfig) -> None:
         inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
         grpc_server, _ = build_server(
             receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes,
-            inflight,
+            inflight, config.reuse_port,
         )  # fmt: skip
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
@@ -105,8 +105,9 @@ async def serve(config: CollectorConfig) -> None:
         ).add_routes(http_app)  # fmt: skip
         # The receiver decompresses itself, bounded by the request size limit (no gzip bombs).
         http_runner = await start_site(
-            http_app, config.host, config.http_port, auto_decompress=False
-        )
+            http_app, config.host, config.http_port, auto_decompress=False,
+            reuse_port=config.reuse_port,
+        )  # fmt: skip
         stack.push_async_callback(http_runner.cleanup)
         metrics_runner = await start_site(
             build_metrics_app(metrics.registry), config.host, config.metrics_port

@@ -23,6 +23,8 @@ class CollectorConfig:
     max_request_bytes: int = 16 * 1024 * 1024
     # Bytes of requests received and not yet answered (services/collector/admission.py).
     max_inflight_bytes: int = 64 * 1024 * 1024
+    # Several collector processes may share the OTLP ports (SO_REUSEPORT); see ADR 0016.
+    reuse_port: bool = False
     pipeline_file: str = ""
     redact_hash_secret: str = field(default="", repr=False)
     dev_mode: bool = False
@@ -60,6 +62,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         max_inflight_bytes=env.integer(
             "COLLECTOR_MAX_INFLIGHT_BYTES", 64 * 1024 * 1024, minimum=1024
         ),
+        reuse_port=env.flag("COLLECTOR_REUSE_PORT", False),
         pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
         redact_hash_secret=env.text("REDACT_HASH_SECRET", ""),
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),

@@ -18,6 +18,7 @@ from services.collector.receive import Receiver
 from services.collector.signals import SIGNALS, OtlpSignal
 from shared.errors import (
     BadInputError,
+    ConfigError,
     ObservatoryError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -114,12 +115,16 @@ def build_server(
     port: int,
     max_request_bytes: int,
     inflight: InflightBytes,
+    reuse_port: bool = False,
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server with the trace, metrics and logs services; returns it and its port."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            # grpc enables SO_REUSEPORT by default: a second collector on the port would start
+            # silently beside the first. Only when asked for.
+            ("grpc.so_reuseport", int(reuse_port)),
         ]
     )
     for signal in SIGNALS:
@@ -131,5 +136,11 @@ def build_server(
         server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(signal.grpc_service, {"Export": handler}),)
         )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError as exc:  # grpc's "Failed to bind": the port is taken or not ours
+        raise ConfigError(
+            f"cannot listen for OTLP/gRPC on {host}:{port} (COLLECTOR_GRPC_PORT): the address is"
+            " in use or unavailable; several collectors share it only with COLLECTOR_REUSE_PORT"
+        ) from exc
     return server, bound
