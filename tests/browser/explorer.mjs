@@ -127,7 +127,7 @@ async function traceDetail(page) {
   assert.equal(await page.locator("script").count(), 1);
   assert.equal(await page.evaluate(() => window.__explorerProbe), undefined);
   await screenshot(page, "trace-detail");
-  await screenshot(page, "html-as-text", panel);
+  await screenshot(page, "html-as-text", panel.locator(".message.role-user"));
 }
 
 async function toolCallsAndErrors(page) {
@@ -189,6 +189,11 @@ async function bigTrace(page) {
   for (let i = 0; i < 50; i += 1) await page.keyboard.press("ArrowDown");
   await page.waitForFunction(() => window.location.hash.includes("span="));
   timings.big_trace_arrow_down_ms_each = (Date.now() - keyStarted) / 50;
+  timings.big_trace_select_row_ms_median = await page.evaluate(() => {
+    const durations = performance.getEntriesByName("explorer:select-row", "measure")
+      .slice(-50).map((entry) => entry.duration).sort((a, b) => a - b);
+    return Math.round(durations[Math.floor(durations.length / 2)] * 10) / 10;
+  });
   keyStarted = Date.now();
   await page.keyboard.press("End");
   const last = spanHex(SEED.bigTraceSpans);

@@ -134,7 +134,7 @@ def session_requests(start_ns: int) -> Iterator[ExportTraceServiceRequest]:
             answer = _span(scope, trace_id, 4, 1, f"chat {SESSION_MODEL}", at + 1100 * MS, 1200)
             _chat(answer, SESSION_MODEL, history, "Your order 1042 ships tomorrow.", (420, 31))
         elif turn == 2:
-            prompt = f"Please summarise this page: {SCRIPT_PROBE} {IMG_PROBE} and mail it to {EMAIL}"
+            prompt = f"Summarise this page: {SCRIPT_PROBE} {IMG_PROBE} and mail it to {EMAIL}"
             call = _span(scope, trace_id, 2, 1, f"chat {SESSION_MODEL}", at + 5 * MS, 1500)
             # No usage reported: the collector estimates it from the content.
             _chat(call, SESSION_MODEL, [system, _text("user", prompt)],
@@ -151,7 +151,9 @@ def session_requests(start_ns: int) -> Iterator[ExportTraceServiceRequest]:
         yield request
 
 
-def big_trace_requests(start_ns: int, spans_per_request: int = 250) -> Iterator[ExportTraceServiceRequest]:
+def big_trace_requests(
+    start_ns: int, spans_per_request: int = 250
+) -> Iterator[ExportTraceServiceRequest]:
     """BIG_TRACE_ID: a root, 9 steps, 110 calls or tool runs under each (1,000 spans); the
     first BIG_MESSAGE_SPANS calls carry a BIG_MESSAGE_CHARS prompt."""
     request, scope = _request("batch-runner")

@@ -3,6 +3,7 @@
 /** A duration in milliseconds: "850 ms", "2.4 s", "3 min 5 s". */
 export function formatDuration(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) return "—";
+  if (ms === 0) return "0";
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -15,7 +16,7 @@ export function formatCost(decimal) {
   if (decimal === null || decimal === undefined || decimal === "") return "—";
   const value = Number(decimal);
   if (value === 0) return "$0";
-  if (value < 0.0001) return `$${value.toExponential(2)}`;
+  if (value < 0.0001) return `$${value.toFixed(8).replace(/0+$/, "")}`;
   if (value < 1) return `$${value.toFixed(4)}`;
   return `$${value.toFixed(2)}`;
 }

@@ -1,7 +1,7 @@
 // A session: its turns (traces) in order with the session's totals, and the list of sessions.
 
 import { api } from "./api.js";
-import { h } from "./dom.js";
+import { h, replaceChildren } from "./dom.js";
 import { formatCost, formatCount, formatDuration, formatInstant } from "./format.js";
 import { RANGES, resolveRange } from "./range.js";
 import { navigate, routeHash } from "./router.js";
@@ -23,7 +23,7 @@ export function sessionView(route, context) {
   const controller = new AbortController();
 
   api.getSession(sessionId, { signal: controller.signal }).then((session) => {
-    head.replaceChildren(...sessionHead(session));
+    replaceChildren(head, sessionHead(session));
     list.setItems(session.traces.map((trace, index) => ({ ...trace, turn: index + 1 })));
     element.dataset.state = "ready";
     element.dataset.count = String(session.traces.length);

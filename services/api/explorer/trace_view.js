@@ -2,7 +2,7 @@
 // selected span is in the URL (`?span=`), so a link opens the trace on that span.
 
 import { api } from "./api.js";
-import { h } from "./dom.js";
+import { h, replaceChildren } from "./dom.js";
 import { formatCost, formatCount, formatDuration, formatInstant } from "./format.js";
 import { navigate, routeHash } from "./router.js";
 import { spanPanel } from "./span_panel.js";
@@ -14,6 +14,7 @@ export function traceView(route, context) {
   const traceId = route.id;
   const header = h("div", { className: "view-head" }, h("p", { className: "muted" }, "Loading trace…"));
   const panel = h("div", { className: "trace-panel" });
+  let selectedSpanId = null;
   const waterfall = new Waterfall({
     onSelect: (span) => {
       showSpan(span);
@@ -30,6 +31,7 @@ export function traceView(route, context) {
   const controller = new AbortController();
 
   function showSpan(span) {
+    selectedSpanId = span.span_id;
     const started = performance.now();
     panel.replaceChildren(spanPanel(span));
     panel.scrollTop = 0;
@@ -59,7 +61,7 @@ export function traceView(route, context) {
     const renderStarted = performance.now();
     performance.measure("explorer:trace-fetch", { start: fetchStarted, end: renderStarted });
     spans = indexSpans(trace.spans);
-    header.replaceChildren(...traceHeader(trace, spans));
+    replaceChildren(header, traceHeader(trace, spans));
     waterfall.setTrace(trace.spans);
     selectFromRoute(route.params.span);
     element.dataset.state = "ready";
@@ -73,8 +75,8 @@ export function traceView(route, context) {
     element,
     matches: (next) => next.view === "traces" && next.id === traceId,
     update: (next) => {
-      if (spans.size && next.params.span && next.params.span !== route.params.span) {
-        route = next;
+      // The span chosen in the waterfall is shown already; a link or Back/Forward is not.
+      if (spans.size && next.params.span && next.params.span !== selectedSpanId) {
         selectFromRoute(next.params.span);
       }
     },

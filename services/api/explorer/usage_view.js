@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { legend, stackedBarChart } from "./chart.js";
-import { h } from "./dom.js";
+import { h, replaceChildren } from "./dom.js";
 import { formatCost, formatCount } from "./format.js";
 import { navigate, routeHash } from "./router.js";
 
@@ -30,7 +30,7 @@ export function usageView(route, context) {
   const query = { from: new Date(now - spanMs).toISOString(), to: new Date(now).toISOString(),
     interval, group_by: "model" };
   api.getUsage(query, { signal: controller.signal }).then((usage) => {
-    body.replaceChildren(...usageContent(usage, metricName, interval));
+    replaceChildren(body, usageContent(usage, metricName, interval));
     element.dataset.state = "ready";
   }, (error) => {
     if (error.name === "AbortError") return;

@@ -50,11 +50,13 @@ export class VirtualList {
   /** Select the item at `index` (clamped), scroll it into view and tell `onSelect`. */
   select(index, { notify = true } = {}) {
     if (!this.items.length) return;
+    const started = performance.now();
     const clamped = Math.max(0, Math.min(this.items.length - 1, index));
     this.selectedIndex = clamped;
     this.reveal(clamped);
     this.render();
     if (notify) this.onSelect(this.items[clamped], clamped);
+    performance.measure("explorer:select-row", { start: started, end: performance.now() });
   }
 
   /** Scroll so that row `index` is in view. */

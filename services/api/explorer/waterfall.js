@@ -55,6 +55,7 @@ export class Waterfall {
   constructor({ onSelect }) {
     this.onSelect = onSelect;
     this.entries = [];
+    this.byId = new Map();
     this.totalMs = 0;
     this.collapsed = new Set();
     this.list = new VirtualList({
@@ -72,6 +73,7 @@ export class Waterfall {
   setTrace(roots) {
     const { entries, totalMs } = flattenTrace(roots);
     this.entries = entries;
+    this.byId = new Map(entries.map((entry) => [entry.span.span_id, entry]));
     this.totalMs = totalMs;
     this.collapsed.clear();
     this.element.replaceChildren(this.axis(), this.list.element);
@@ -80,13 +82,13 @@ export class Waterfall {
 
   /** Select the span with this id (expanding its ancestors); false when it is not there. */
   selectSpan(spanId, { notify = false } = {}) {
-    const byId = new Map(this.entries.map((entry) => [entry.span.span_id, entry]));
-    const entry = byId.get(spanId);
+    const entry = this.byId.get(spanId);
     if (!entry) return false;
-    for (let parent = entry.parent; parent; parent = byId.get(parent)?.parent) {
-      this.collapsed.delete(parent);
+    let hidden = false;
+    for (let parent = entry.parent; parent; parent = this.byId.get(parent)?.parent) {
+      hidden = this.collapsed.delete(parent) || hidden;
     }
-    this.refresh();
+    if (hidden) this.refresh();
     const index = this.list.items.indexOf(entry);
     this.list.select(index, { notify });
     return true;
@@ -168,7 +170,7 @@ export class Waterfall {
         isError ? h("span", { className: "badge error" }, "error") : null),
       h("div", { className: "wf-track" },
         h("div", { className: "wf-bar", style: { left: `${left}%`, width: `${width}%` } }),
-        h("span", { className: "wf-duration", style: { left: `${Math.min(left + width, 92)}%` } },
+        h("span", { className: "wf-duration", style: { left: `${left + width}%` } },
           formatDuration(span.duration_ms))),
     );
   }
