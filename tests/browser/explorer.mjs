@@ -245,6 +245,30 @@ async function sessionList(page) {
   await screenshot(page, "session-list");
 }
 
+async function liveRefresh(page) {
+  const name = `live probe ${Date.now()}`;
+  await page.goto(`${BASE}/#/traces?${new URLSearchParams({ name, live: "1" })}`);
+  await ready(page, ".list-view");
+  assert.equal(await page.locator(".list-view").getAttribute("data-count"), "0");
+  const startNs = BigInt(Date.now()) * 1_000_000n;
+  const body = { resourceSpans: [{
+    resource: { attributes: [{ key: "service.name", value: { stringValue: "live-probe" } }] },
+    scopeSpans: [{ scope: { name: "tests.browser" }, spans: [{
+      traceId: "1f000000000000000000000000000001", spanId: "1f00000000000001", name, kind: 2,
+      startTimeUnixNano: String(startNs), endTimeUnixNano: String(startNs + 5_000_000n),
+    }] }],
+  }] };
+  const sent = await fetch(`${process.env.COLLECTOR_URL}/v1/traces`, {
+    method: "POST", body: JSON.stringify(body),
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${KEY}` },
+  });
+  assert.equal(sent.status, 200, await sent.text());
+  // No reload, no click: the list refreshes itself every 5 s.
+  await page.waitForFunction(() => document.querySelector(".list-view")?.dataset.count === "1",
+    null, { timeout: 20_000 });
+  assert.match(await page.locator(".list-tools .status").textContent(), /refreshed/);
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH,
@@ -275,6 +299,7 @@ async function main() {
     await step("1,000-span trace with 100 KB messages", () => bigTrace(page));
     await step("usage chart", () => usage(page));
     await step("session list", () => sessionList(page));
+    await step("live refresh shows a new trace", () => liveRefresh(page));
     const trustedTypes = await page.evaluate(() => {
       try {
         document.body.innerHTML = "<b>x</b>";

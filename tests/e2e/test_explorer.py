@@ -96,6 +96,7 @@ def test_explorer_in_a_browser(keyed_stack: Stack) -> None:
     ARTIFACTS.mkdir(parents=True)
     env = {
         **os.environ, "EXPLORER_URL": keyed_stack.api_url, "EXPLORER_KEY": key,
+        "COLLECTOR_URL": keyed_stack.http_endpoint,
         "CHROMIUM_PATH": str(chromium), "ARTIFACTS_DIR": str(ARTIFACTS),
         "SEED": json.dumps({
             "sessionId": explorer_seed.SESSION_ID, "sessionModel": explorer_seed.SESSION_MODEL,
