@@ -311,6 +311,9 @@ async function main() {
     assert.equal(trustedTypes, "TypeError", "the CSP's Trusted Types must refuse HTML strings");
     problems.consoleErrors = problems.consoleErrors.filter((text) => !/TrustedHTML/.test(text));
     assert.deepEqual(problems, { dialogs: [], pageErrors: [], consoleErrors: [], probeRequests: [] });
+  } catch (error) {
+    console.error("seen in the page before the failure:", JSON.stringify(problems, null, 2));
+    throw error;
   } finally {
     writeFileSync(join(ARTIFACTS, "timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
     await browser.close();
