@@ -4,7 +4,7 @@ import { h, svg } from "./dom.js";
 
 const PALETTE = ["#3b6fd8", "#e07b39", "#3a9d5d", "#c24b6b", "#8a63c9", "#1c9aa6", "#b59a2a",
   "#6d7a8c", "#d16ac2", "#5c8f2e"];
-const WIDTH = 960;
+const DEFAULT_WIDTH = 960;
 const HEIGHT = 320;
 const MARGIN = { top: 12, right: 12, bottom: 36, left: 72 };
 
@@ -14,21 +14,22 @@ export function seriesColour(index) {
 }
 
 /** An SVG chart of `series` ([{name, values}], values aligned with `buckets`, Date objects);
- * `formatValue` labels the y axis and the tooltips. */
-export function stackedBarChart({ buckets, series, formatValue, formatBucket, label }) {
-  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
+ * `formatValue` labels the y axis and the tooltips; `width` is the box it will fill, in px. */
+export function stackedBarChart({ buckets, series, formatValue, formatBucket, label, width }) {
+  const boxWidth = Math.max(480, Math.round(width || DEFAULT_WIDTH));
+  const plotWidth = boxWidth - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const totals = buckets.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] || 0), 0));
   const top = niceCeiling(Math.max(0, ...totals));
   const slot = plotWidth / Math.max(1, buckets.length);
   const barWidth = Math.max(1, slot * 0.8);
   const y = (value) => MARGIN.top + plotHeight - (value / top) * plotHeight;
-  const chart = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "chart", role: "img",
+  const chart = svg("svg", { viewBox: `0 0 ${boxWidth} ${HEIGHT}`, class: "chart", role: "img",
     "aria-label": label });
   for (let tick = 0; tick <= 4; tick += 1) {
     const value = (top * tick) / 4;
     chart.append(
-      svg("line", { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(value), y2: y(value), class: "grid" }),
+      svg("line", { x1: MARGIN.left, x2: boxWidth - MARGIN.right, y1: y(value), y2: y(value), class: "grid" }),
       svg("text", { x: MARGIN.left - 6, y: y(value) + 4, "text-anchor": "end", class: "tick" },
         formatValue(value)),
     );
@@ -51,7 +52,7 @@ export function stackedBarChart({ buckets, series, formatValue, formatBucket, la
         "text-anchor": "middle", class: "tick" }, formatBucket(bucket)));
     }
   });
-  chart.append(svg("line", { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(0), y2: y(0),
+  chart.append(svg("line", { x1: MARGIN.left, x2: boxWidth - MARGIN.right, y1: y(0), y2: y(0),
     class: "axis" }));
   return chart;
 }

@@ -40,7 +40,10 @@ function show(route) {
 function showKeyForm(error) {
   if (current) current.destroy();
   current = null;
-  replaceChildren(main, keyForm(error, () => show(currentRoute())));
+  replaceChildren(main, keyForm(error, () => {
+    buildNav();
+    show(currentRoute());
+  }));
   document.title = "API key · LLM Observatory";
 }
 

@@ -30,7 +30,7 @@ export function usageView(route, context) {
   const query = { from: new Date(now - spanMs).toISOString(), to: new Date(now).toISOString(),
     interval, group_by: "model" };
   api.getUsage(query, { signal: controller.signal }).then((usage) => {
-    replaceChildren(body, usageContent(usage, metricName, interval));
+    replaceChildren(body, usageContent(usage, metricName, interval, body.clientWidth - 24));
     element.dataset.state = "ready";
   }, (error) => {
     if (error.name === "AbortError") return;
@@ -88,7 +88,7 @@ export function usageSeries(usage, metricName, interval) {
   return { buckets, series, models: ranked };
 }
 
-function usageContent(usage, metricName, interval) {
+function usageContent(usage, metricName, interval, width) {
   const [label, , formatValue] = METRICS[metricName];
   const { buckets, series, models } = usageSeries(usage, metricName, interval);
   if (!models.length) return [h("p", { className: "muted empty" }, "No LLM calls in this range.")];
@@ -97,7 +97,8 @@ function usageContent(usage, metricName, interval) {
     : `${String(date.getHours()).padStart(2, "0")}:00`;
   return [
     h("div", { className: "chart-box" },
-      stackedBarChart({ buckets, series, formatValue, formatBucket, label: `${label} by model` }),
+      stackedBarChart({ buckets, series, formatValue, formatBucket, width,
+        label: `${label} by model` }),
       legend(series.map((s) => s.name))),
     h("p", { className: "muted" }, `Source: ${usage.source}, ${interval} buckets.`),
     totalsTable(models),
