@@ -59,11 +59,14 @@ async function keyFlow(page) {
   await page.press("input[name=key]", "Enter");
   await page.locator(".key-message.error-text").waitFor({ timeout: TIMEOUT_MS });
   assert.match(await message.textContent(), /API key was not accepted/);
+  assert.equal(await page.evaluate(() => localStorage.getItem("llmobs.explorer.apiKey")), null,
+    "a refused key must not be kept");
   await screenshot(page, "wrong-key");
 
   await page.fill("input[name=key]", KEY);
   await page.press("input[name=key]", "Enter");
   await ready(page, ".list-view");
+  assert.equal(await page.evaluate(() => localStorage.getItem("llmobs.explorer.apiKey")), KEY);
 }
 
 async function traceList(page) {

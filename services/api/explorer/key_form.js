@@ -37,12 +37,15 @@ export function keyForm(error, onReady) {
     h("div", { className: "filter-actions" }, h("button", { type: "submit" }, "Use this key"), forget));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    const previous = readKey();
     saveKey(input.value.trim());
     message.className = "key-message";
     message.textContent = "Checking the key…";
     try {
       await api.listTraces({ limit: 1 });
     } catch (problem) {
+      // A refused key is not kept: the one that was saved before (if any) stays.
+      if (problem.isKeyProblem) saveKey(previous);
       message.className = "key-message error-text";
       message.setAttribute("role", "alert");
       message.textContent = problem.isKeyProblem
