@@ -16,6 +16,7 @@ from services.api.errors import error_middleware
 from services.api.metrics import ApiMetrics
 from services.api.ratelimit import RateLimiter
 from services.api.routes import ENDPOINTS, docs, health
+from services.api.routes.explorer import explorer_routes, load_assets
 from services.api.routing import add_endpoints
 from services.api.spec import MAX_REQUEST_LINE_BYTES
 from shared.cors import cors_middleware
@@ -41,6 +42,7 @@ def create_app(config: ApiConfig, metrics: ApiMetrics | None = None) -> web.Appl
     app.cleanup_ctx.append(_resources)
     app.add_routes(health.routes)
     app.add_routes(docs.routes)
+    app.add_routes(explorer_routes(load_assets()))
     add_endpoints(app, ENDPOINTS)
     return app
 
