@@ -14,7 +14,9 @@ FAULT = "fault"
 HOSTILE = "hostile input"
 FUZZ = "fuzz"
 SECURITY = "security"
-CATEGORIES = (FAULT, HOSTILE, FUZZ, SECURITY)
+# A run that must lose data: shows the counting finds loss where the settings allow it.
+CONTROL = "control"
+CATEGORIES = (FAULT, CONTROL, HOSTILE, FUZZ, SECURITY)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import psycopg
 
 from tests.e2e.services import Stack
 from tests.reliability.faults import record_fault, start_stack, stream_lengths
-from tests.reliability.ledger import Ledger
+from tests.reliability.ledger import CONTROL, Case, Ledger
 from tests.reliability.load import HttpLoad, count_outcome, rss_bytes, stored_spans
 from tests.reliability.scale import pick
 from tests.reliability.servers import PostgresProcess, RedisProcess
@@ -201,3 +201,74 @@ def test_slow_database_back_pressure_reaches_clients(
     assert throttled_during > 0, "back-pressure reaches the clients as 429"
     assert backlog <= 41, "the stream stays within its bound (one entry per collector over)"
     assert growth_mib < 64, f"collector memory grew by {growth_mib:.0f} MiB"
+
+
+def test_database_disk_full(
+    fault_postgres: PostgresProcess, fault_database_url: str, fault_redis: RedisProcess,
+    tmp_path: Path, ledger: Ledger,
+) -> None:  # fmt: skip
+    from tests.reliability.small_disk import database_on, fill, free_bytes, small_disk
+
+    with small_disk(64) as mount_point, database_on(
+        fault_postgres.url, fault_database_url, mount_point
+    ):
+        stack = start_stack(fault_database_url, fault_redis.url, tmp_path)
+        try:
+            load = HttpLoad(stack.http_endpoint, pick(150, 1500), 100).start()
+            wait_for(lambda: stored_total(fault_database_url) > 0, what="the first stored spans")
+            filler = fill(mount_point)
+            time.sleep(pick(3, 20))
+            frozen = stored_total(fault_database_url)
+            time.sleep(2.0)
+            still = stored_total(fault_database_url)
+            backlog, dead = stream_lengths(fault_redis.url)
+            free_when_full = free_bytes(mount_point)
+            filler.unlink()
+            load.join()
+            counts = count_outcome(fault_database_url, load.batches, load.acknowledged, 100)
+            _, dead_after = stream_lengths(fault_redis.url)
+        finally:
+            stack.stop()
+        log = (tmp_path / "storage.log").read_text()
+    counts.retried = load.retries
+    record_fault(ledger, "database disk full (tablespace on a full 64 MiB tmpfs), then freed",
+                 load.description, counts,
+                 f"{backlog} batches waited in the stream, none dead-lettered")  # fmt: skip
+    assert free_when_full == 0
+    assert still == frozen, "writes stop while the disk is full"
+    assert backlog > 0, "the batches wait in the stream"
+    assert dead == dead_after == 0, "a full disk dead-letters nothing"
+    assert "DiskFull" in log, "storage saw the database's disk-full error"
+
+
+def test_control_redis_without_persistence_loses_what_it_held(
+    fault_database_url: str, tmp_path: Path, ledger: Ledger
+) -> None:
+    """The same crash as above on a Redis that persists nothing: the acknowledged batches it
+    held are gone. Storage recreates its consumer group, and what follows is stored again."""
+    bare = RedisProcess(tmp_path / "bare-redis", ["--save", "", "--appendonly", "no"])
+    bare.start()
+    stack = start_stack(fault_database_url, bare.url, tmp_path)
+    try:
+        stack.storage.kill()
+        load = HttpLoad(stack.http_endpoint, pick(100, 300), 100).start()
+        wait_for(lambda: len(load.acknowledged) >= load.batches // 2, 60, "half the load acked")
+        bare.kill()
+        held = set(load.acknowledged)
+        bare.start()
+        stack.storage.start()
+        load.join()
+        after = load.acknowledged - held
+        counts = count_outcome(fault_database_url, load.batches, after, 100)
+        everything = count_outcome(fault_database_url, load.batches, load.acknowledged, 100, 2.0)
+    finally:
+        stack.stop()
+        bare.stop()
+    case = ledger.record(Case(CONTROL, "Redis without persistence killed with storage stopped",
+                              load.description, everything.as_dict(),
+                              "redis-server --save '' --appendonly no: every acknowledged batch "
+                              "still in the stream is lost; later batches are stored"))  # fmt: skip
+    assert after, "batches were acknowledged after the restart"
+    assert counts.lost == 0, "what was acknowledged after the restart is stored"
+    assert everything.lost > 0, "an un-persisted Redis loses the acknowledged batches it held"
+    case.passed = True
