@@ -21,6 +21,7 @@ class CollectorConfig:
     stream: str = DEFAULT_STREAM
     max_stream_entries: int = 20000
     max_request_bytes: int = 16 * 1024 * 1024
+    body_timeout_seconds: int = 30
     pipeline_file: str = ""
     redact_hash_secret: str = field(default="", repr=False)
     dev_mode: bool = False
@@ -55,6 +56,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         max_request_bytes=env.integer(
             "COLLECTOR_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024
         ),
+        body_timeout_seconds=env.integer("COLLECTOR_BODY_TIMEOUT_SECONDS", 30, minimum=1),
         pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
         redact_hash_secret=env.text("REDACT_HASH_SECRET", ""),
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),

@@ -26,9 +26,7 @@ def stream_lengths(redis_url: str) -> tuple[int, int]:
         return int(client.xlen(DEFAULT_STREAM)), int(client.xlen(DEFAULT_DEAD_LETTER_STREAM))
 
 
-def record_fault(
-    ledger: Ledger, name: str, load: str, counts: FaultCounts, notes: str
-) -> Case:
+def record_fault(ledger: Ledger, name: str, load: str, counts: FaultCounts, notes: str) -> Case:
     """Add the case to the ledger, then check the promise: nothing acknowledged is lost or
     doubled (the case is marked passed only when that holds)."""
     case = ledger.record(Case(FAULT, name, load, counts.as_dict(), notes))

@@ -62,8 +62,12 @@ def otlp_corpus(seed: int = 1) -> Iterator[Hostile]:
         yield Hostile("truncated protobuf", f"{path} cut", valid[: len(valid) // 2], path)
     for number in range(12):
         size = rng.choice((1, 16, 512, 65536))
-        yield Hostile("random protobuf", f"{size} random bytes #{number}", rng.randbytes(size),
-                      rng.choice(("/v1/traces", "/v1/metrics", "/v1/logs")))  # fmt: skip
+        yield Hostile(
+            "random protobuf",
+            f"{size} random bytes #{number}",
+            rng.randbytes(size),
+            rng.choice(("/v1/traces", "/v1/metrics", "/v1/logs")),
+        )
     for depth in (10, 25, 33, 200, 2000):
         yield Hostile("deeply nested AnyValue", f"depth {depth}", nested_request(depth))
     many = one_span_request()
@@ -84,8 +88,12 @@ def otlp_corpus(seed: int = 1) -> Iterator[Hostile]:
         ("zero trace_id", {"trace_id": bytes(16)}),
         ("parent_span_id of 9 bytes", {"parent_span_id": b"\x01" * 9}),
     ):
-        yield Hostile("ids of wrong length", label, one_span_request(**fields).SerializeToString(),
-                      is_rejected=True)  # fmt: skip
+        yield Hostile(
+            "ids of wrong length",
+            label,
+            one_span_request(**fields).SerializeToString(),
+            is_rejected=True,
+        )
     for label, start, end, is_rejected in (
         ("start at int64 max", INT64_MAX, INT64_MAX, False),
         ("end at uint64 max", 1, UINT64_MAX, True),
@@ -94,8 +102,12 @@ def otlp_corpus(seed: int = 1) -> Iterator[Hostile]:
         ("end before start", 10**18, 1, True),
     ):
         request = one_span_request(start_time_unix_nano=start, end_time_unix_nano=end)
-        yield Hostile("timestamps at the int64 limits", label, request.SerializeToString(),
-                      is_rejected=is_rejected)  # fmt: skip
+        yield Hostile(
+            "timestamps at the int64 limits",
+            label,
+            request.SerializeToString(),
+            is_rejected=is_rejected,
+        )
     yield from _json_corpus()
     yield from _bombs()
 
@@ -130,8 +142,13 @@ def _varint(value: int) -> bytes:
 
 
 def _json_corpus() -> Iterator[Hostile]:
-    span = {"traceId": "01" * 16, "spanId": "01" * 8, "name": "s", "startTimeUnixNano": "1",
-            "endTimeUnixNano": "2"}  # fmt: skip
+    span = {
+        "traceId": "01" * 16,
+        "spanId": "01" * 8,
+        "name": "s",
+        "startTimeUnixNano": "1",
+        "endTimeUnixNano": "2",
+    }
 
     def wrap(value: object) -> bytes:
         return orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [value]}]}]})
@@ -145,8 +162,10 @@ def _json_corpus() -> Iterator[Hostile]:
         ("startTimeUnixNano past uint64", wrap({**span, "startTimeUnixNano": str(2**70)})),
         ("kind is an object", wrap({**span, "kind": {"a": 1}})),
         ("attributes is a string", wrap({**span, "attributes": "k=v"})),
-        ("attribute value of wrong type", wrap({**span, "attributes": [{"key": "k",
-                                                 "value": {"intValue": "many"}}]})),  # fmt: skip
+        (
+            "attribute value of wrong type",
+            wrap({**span, "attributes": [{"key": "k", "value": {"intValue": "many"}}]}),
+        ),
         ("span is a number", wrap(7)),
         ("nested arrays 5000 deep", b"[" * 5000 + b"]" * 5000),
         ("invalid UTF-8 in a string", wrap({**span, "name": "NAME"}).replace(b"NAME", b"\xff")),
@@ -158,13 +177,19 @@ def _json_corpus() -> Iterator[Hostile]:
 
 def _bombs() -> Iterator[Hostile]:
     zeros = bytes(200 * 1024 * 1024)  # 200 MiB of zeros: far past the 16 MiB limit
-    yield Hostile("compression bombs", "gzip 200 MiB of zeros", gzip.compress(zeros, 9),
-                  encoding="gzip")  # fmt: skip
-    yield Hostile("compression bombs", "deflate 200 MiB of zeros", zlib.compress(zeros, 9),
-                  encoding="deflate")  # fmt: skip
-    yield Hostile("compression bombs", "zstd 200 MiB of zeros",
-                  zstandard.ZstdCompressor(level=19).compress(zeros), encoding="zstd")  # fmt: skip
-    yield Hostile("compression bombs", "gzip truncated", gzip.compress(zeros[:4096])[:20],
-                  encoding="gzip")  # fmt: skip
+    yield Hostile(
+        "compression bombs", "gzip 200 MiB of zeros", gzip.compress(zeros, 9), encoding="gzip"
+    )
+    yield Hostile(
+        "compression bombs", "deflate 200 MiB of zeros", zlib.compress(zeros, 9), encoding="deflate"
+    )
+    yield Hostile(
+        "compression bombs",
+        "zstd 200 MiB of zeros",
+        zstandard.ZstdCompressor(level=19).compress(zeros),
+        encoding="zstd",
+    )
+    yield Hostile(
+        "compression bombs", "gzip truncated", gzip.compress(zeros[:4096])[:20], encoding="gzip"
+    )
     yield Hostile("compression bombs", "unknown encoding", b"x", encoding="br")
-

@@ -66,7 +66,8 @@ class Ledger:
         """The JSON document: when, where, in which mode, and every case."""
         return {
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
+            "machine": f"{platform.system()} {platform.machine()}, "
+            f"Python {platform.python_version()}",
             "cases": [asdict(case) for case in self.cases],
         }
 

@@ -38,8 +38,10 @@ class HttpLoad:
     @property
     def description(self) -> str:
         """The load as the docs table shows it."""
-        return (f"{self.batches} requests x {self.spans_per_batch} spans, OTLP/HTTP protobuf, "
-                f"one every {self.interval_seconds * 1000:.0f} ms, retried like an exporter")  # fmt: skip
+        return (
+            f"{self.batches} requests x {self.spans_per_batch} spans, OTLP/HTTP protobuf, "
+            f"one every {self.interval_seconds * 1000:.0f} ms, retried like an exporter"
+        )
 
     def start(self) -> HttpLoad:
         """Send from a background thread."""
@@ -83,13 +85,18 @@ def stored_spans(database_url: str) -> dict[int, tuple[int, int]]:
         rows = conn.execute(
             "SELECT trace_id, count(*), count(DISTINCT span_id) FROM spans GROUP BY trace_id"
         ).fetchall()
-    return {int(trace_id, 16) - 1: (int(total), int(distinct)) for trace_id, total, distinct in rows}
+    return {
+        int(trace_id, 16) - 1: (int(total), int(distinct)) for trace_id, total, distinct in rows
+    }
 
 
 def count_outcome(
-    database_url: str, sent: int, acknowledged: set[int], spans_per_batch: int,
+    database_url: str,
+    sent: int,
+    acknowledged: set[int],
+    spans_per_batch: int,
     settle_seconds: float = 60.0,
-) -> FaultCounts:  # fmt: skip
+) -> FaultCounts:
     """Wait until every acknowledged span is stored (or `settle_seconds` pass), then count spans:
     sent, acknowledged, stored (distinct), lost (acknowledged, not stored), duplicates."""
     deadline = time.monotonic() + settle_seconds

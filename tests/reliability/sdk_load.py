@@ -64,8 +64,10 @@ class SdkLoad:
     @property
     def description(self) -> str:
         """The load as the docs table shows it."""
-        return (f"{self.batches} exports x {self.spans_per_batch} spans, OpenTelemetry SDK "
-                "OTLPSpanExporter (HTTP), back to back, its default retry policy")  # fmt: skip
+        return (
+            f"{self.batches} exports x {self.spans_per_batch} spans, OpenTelemetry SDK "
+            "OTLPSpanExporter (HTTP), back to back, its default retry policy"
+        )
 
     def start(self) -> SdkLoad:
         """Build the spans, then export them from a background thread."""

@@ -45,8 +45,20 @@ class RedisProcess:
     def start(self, timeout_seconds: float = 30) -> None:
         """Start (or restart) and wait until it answers PING (after replaying its AOF)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        argv = [str(binaries.find_redis_server()), "--port", str(self.port), "--bind", HOST,
-                "--dir", ".", "--logfile", "redis.log", "--daemonize", "no", *self.arguments]  # fmt: skip
+        argv = [
+            str(binaries.find_redis_server()),
+            "--port",
+            str(self.port),
+            "--bind",
+            HOST,
+            "--dir",
+            ".",
+            "--logfile",
+            "redis.log",
+            "--daemonize",
+            "no",
+            *self.arguments,
+        ]
         self.process = subprocess.Popen(argv, cwd=self.data_dir, stdin=subprocess.DEVNULL)
         client = redis.Redis(host=HOST, port=self.port, socket_timeout=1)
         deadline = time.monotonic() + timeout_seconds
@@ -98,10 +110,24 @@ class PostgresProcess:
         assert self.server is not None
         user = sysuser.server_user()
         bindir = binaries.find_postgres_bindir(user)
-        argv = [str(bindir / "pg_ctl"), "stop", "-D", str(self.server.data_dir), "-m",
-                "immediate", "-w", "-t", "60"]  # fmt: skip
-        subprocess.run(sysuser.as_user(user, argv), cwd="/", check=True,
-                       stdout=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        argv = [
+            str(bindir / "pg_ctl"),
+            "stop",
+            "-D",
+            str(self.server.data_dir),
+            "-m",
+            "immediate",
+            "-w",
+            "-t",
+            "60",
+        ]
+        subprocess.run(
+            sysuser.as_user(user, argv),
+            cwd="/",
+            check=True,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.server = None
 
     def remove(self) -> None:

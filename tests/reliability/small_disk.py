@@ -23,8 +23,10 @@ def small_disk(size_mib: int) -> Iterator[Path]:
     """Mount a tmpfs of `size_mib` and yield a directory on it the PostgreSQL user owns."""
     mount_point = Path(tempfile.mkdtemp(prefix="llmobs-small-disk-"))
     mount_point.chmod(0o755)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mib}m,mode=755", "tmpfs",
-                    str(mount_point)], check=True)  # fmt: skip
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mib}m,mode=755", "tmpfs", str(mount_point)],
+        check=True,
+    )
     try:
         location = mount_point / "tablespace"
         location.mkdir()
@@ -40,10 +42,16 @@ def database_on(server_url: str, database_url: str, mount_point: Path) -> Iterat
     """Move the (unused) database to a tablespace on the small disk; drop both afterwards."""
     database = sql.Identifier(database_url.rsplit("/", 1)[1])
     with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE TABLESPACE {} LOCATION {}").format(
-            sql.Identifier(TABLESPACE), sql.Literal(str(mount_point / "tablespace"))))  # fmt: skip
-        conn.execute(sql.SQL("ALTER DATABASE {} SET TABLESPACE {}").format(
-            database, sql.Identifier(TABLESPACE)))  # fmt: skip
+        conn.execute(
+            sql.SQL("CREATE TABLESPACE {} LOCATION {}").format(
+                sql.Identifier(TABLESPACE), sql.Literal(str(mount_point / "tablespace"))
+            )
+        )
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET TABLESPACE {}").format(
+                database, sql.Identifier(TABLESPACE)
+            )
+        )
     try:
         yield
     finally:

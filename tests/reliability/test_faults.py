@@ -8,7 +8,6 @@ from pathlib import Path
 
 import psycopg
 
-from tests.e2e.services import Stack
 from tests.reliability.faults import record_fault, start_stack, stream_lengths
 from tests.reliability.ledger import CONTROL, Case, Ledger
 from tests.reliability.load import HttpLoad, count_outcome, rss_bytes, stored_spans
@@ -46,16 +45,24 @@ def test_storage_sigkill_and_restart(
     finally:
         stack.stop()
     counts.retried = load.retries
-    record_fault(ledger, "storage killed (SIGKILL) mid-stream, restarted", load.description,
-                 counts, f"killed with {killed_at} spans stored")  # fmt: skip
+    record_fault(
+        ledger,
+        "storage killed (SIGKILL) mid-stream, restarted",
+        load.description,
+        counts,
+        f"killed with {killed_at} spans stored",
+    )
     assert 0 < killed_at < counts.acknowledged, "the kill must land while spans are written"
     assert traces == (len(load.acknowledged), counts.acknowledged), "traces fold each span once"
 
 
 def test_postgres_crash_and_restart(
-    fault_postgres: PostgresProcess, fault_database_url: str, fault_redis: RedisProcess,
-    tmp_path: Path, ledger: Ledger,
-) -> None:  # fmt: skip
+    fault_postgres: PostgresProcess,
+    fault_database_url: str,
+    fault_redis: RedisProcess,
+    tmp_path: Path,
+    ledger: Ledger,
+) -> None:
     stack = start_stack(fault_database_url, fault_redis.url, tmp_path)
     try:
         load = HttpLoad(stack.http_endpoint, pick(150, 1500), 100).start()
@@ -70,8 +77,13 @@ def test_postgres_crash_and_restart(
     finally:
         stack.stop()
     counts.retried = load.retries
-    record_fault(ledger, "PostgreSQL crashed (immediate stop), restarted", load.description,
-                 counts, f"{backlog} batches waited in the stream while it was down")  # fmt: skip
+    record_fault(
+        ledger,
+        "PostgreSQL crashed (immediate stop), restarted",
+        load.description,
+        counts,
+        f"{backlog} batches waited in the stream while it was down",
+    )
     assert backlog > 0, "batches must have waited while PostgreSQL was down"
     assert dead == 0, "nothing is dead-lettered because the database was down"
 
@@ -96,10 +108,14 @@ def test_redis_sigkill_with_production_persistence(
         stack.stop()
     counts.retried = load.retries
     arguments = " ".join(fault_redis.arguments)
-    record_fault(ledger, "Redis killed (SIGKILL) with storage stopped, restarted",
-                 load.description, counts,
-                 f"redis-server {arguments} (docker-compose.yml); {acknowledged_at_kill} "
-                 "acknowledged requests were only in Redis when it died")  # fmt: skip
+    record_fault(
+        ledger,
+        "Redis killed (SIGKILL) with storage stopped, restarted",
+        load.description,
+        counts,
+        f"redis-server {arguments} (docker-compose.yml); {acknowledged_at_kill} "
+        "acknowledged requests were only in Redis when it died",
+    )
     assert acknowledged_at_kill > 0
 
 
@@ -120,17 +136,25 @@ def test_collector_sigkill_mid_request_sdk_retries(
     finally:
         stack.stop()
     counts.retried = load.retries
-    record_fault(ledger, "collector killed (SIGKILL) mid-request, restarted", load.description,
-                 counts, f"the SDK exporter retried {load.retries} times; "
-                 f"{load.batches - len(load.acknowledged)} exports reported failed")  # fmt: skip
+    record_fault(
+        ledger,
+        "collector killed (SIGKILL) mid-request, restarted",
+        load.description,
+        counts,
+        f"the SDK exporter retried {load.retries} times; "
+        f"{load.batches - len(load.acknowledged)} exports reported failed",
+    )
     assert load.retries > 0, "the kill must have hit requests in flight or due"
     assert len(load.acknowledged) == load.batches, "the SDK's retries deliver every export"
 
 
 def test_read_only_database(
-    fault_postgres: PostgresProcess, fault_database_url: str, fault_redis: RedisProcess,
-    tmp_path: Path, ledger: Ledger,
-) -> None:  # fmt: skip
+    fault_postgres: PostgresProcess,
+    fault_database_url: str,
+    fault_redis: RedisProcess,
+    tmp_path: Path,
+    ledger: Ledger,
+) -> None:
     stack = start_stack(fault_database_url, fault_redis.url, tmp_path)
     try:
         load = HttpLoad(stack.http_endpoint, pick(150, 1500), 100).start()
@@ -150,9 +174,13 @@ def test_read_only_database(
     finally:
         stack.stop()
     counts.retried = load.retries
-    record_fault(ledger, "database read-only (default_transaction_read_only), then writable",
-                 load.description, counts,
-                 f"{backlog} batches waited in the stream, none dead-lettered")  # fmt: skip
+    record_fault(
+        ledger,
+        "database read-only (default_transaction_read_only), then writable",
+        load.description,
+        counts,
+        f"{backlog} batches waited in the stream, none dead-lettered",
+    )
     assert still == frozen, "writes stop while the database is read-only"
     assert backlog > 0, "the batches wait in the stream"
     assert dead == dead_after == 0, "a read-only database dead-letters nothing"
@@ -194,23 +222,31 @@ def test_slow_database_back_pressure_reaches_clients(
         stack.stop()
     counts.retried = load.retries
     growth_mib = (rss_peak - rss_before) / 2**20
-    record_fault(ledger, "slow database (spans table locked), stream bounded at 40 entries",
-                 load.description, counts,
-                 f"{throttled_during} answers 429 while locked; stream at {backlog} entries; "
-                 f"collector RSS {rss_before / 2**20:.0f} MiB -> peak {rss_peak / 2**20:.0f} MiB")  # fmt: skip
+    record_fault(
+        ledger,
+        "slow database (spans table locked), stream bounded at 40 entries",
+        load.description,
+        counts,
+        f"{throttled_during} answers 429 while locked; stream at {backlog} entries; "
+        f"collector RSS {rss_before / 2**20:.0f} MiB -> peak {rss_peak / 2**20:.0f} MiB",
+    )
     assert throttled_during > 0, "back-pressure reaches the clients as 429"
     assert backlog <= 41, "the stream stays within its bound (one entry per collector over)"
     assert growth_mib < 64, f"collector memory grew by {growth_mib:.0f} MiB"
 
 
 def test_database_disk_full(
-    fault_postgres: PostgresProcess, fault_database_url: str, fault_redis: RedisProcess,
-    tmp_path: Path, ledger: Ledger,
-) -> None:  # fmt: skip
+    fault_postgres: PostgresProcess,
+    fault_database_url: str,
+    fault_redis: RedisProcess,
+    tmp_path: Path,
+    ledger: Ledger,
+) -> None:
     from tests.reliability.small_disk import database_on, fill, free_bytes, small_disk
 
-    with small_disk(64) as mount_point, database_on(
-        fault_postgres.url, fault_database_url, mount_point
+    with (
+        small_disk(64) as mount_point,
+        database_on(fault_postgres.url, fault_database_url, mount_point),
     ):
         stack = start_stack(fault_database_url, fault_redis.url, tmp_path)
         try:
@@ -231,9 +267,13 @@ def test_database_disk_full(
             stack.stop()
         log = (tmp_path / "storage.log").read_text()
     counts.retried = load.retries
-    record_fault(ledger, "database disk full (tablespace on a full 64 MiB tmpfs), then freed",
-                 load.description, counts,
-                 f"{backlog} batches waited in the stream, none dead-lettered")  # fmt: skip
+    record_fault(
+        ledger,
+        "database disk full (tablespace on a full 64 MiB tmpfs), then freed",
+        load.description,
+        counts,
+        f"{backlog} batches waited in the stream, none dead-lettered",
+    )
     assert free_when_full == 0
     assert still == frozen, "writes stop while the disk is full"
     assert backlog > 0, "the batches wait in the stream"
@@ -264,10 +304,16 @@ def test_control_redis_without_persistence_loses_what_it_held(
     finally:
         stack.stop()
         bare.stop()
-    case = ledger.record(Case(CONTROL, "Redis without persistence killed with storage stopped",
-                              load.description, everything.as_dict(),
-                              "redis-server --save '' --appendonly no: every acknowledged batch "
-                              "still in the stream is lost; later batches are stored"))  # fmt: skip
+    case = ledger.record(
+        Case(
+            CONTROL,
+            "Redis without persistence killed with storage stopped",
+            load.description,
+            everything.as_dict(),
+            "redis-server --save '' --appendonly no: every acknowledged batch "
+            "still in the stream is lost; later batches are stored",
+        )
+    )
     assert after, "batches were acknowledged after the restart"
     assert counts.lost == 0, "what was acknowledged after the restart is stored"
     assert everything.lost > 0, "an un-persisted Redis loses the acknowledged batches it held"

@@ -4,6 +4,7 @@ gets a clear 4xx (or a partial success), never a 5xx; the process stays up, memo
 from __future__ import annotations
 
 import collections
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from tests.e2e.otlp_load import build_request, post
 from tests.e2e.services import Stack
-from tests.reliability.faults import start_stack
-from tests.reliability.faults import stream_lengths
+from tests.reliability.faults import start_stack, stream_lengths
 from tests.reliability.hostile import PROTOBUF, Hostile, otlp_corpus
 from tests.reliability.ledger import HOSTILE, Case, Ledger
 from tests.reliability.load import rss_bytes
@@ -27,15 +27,26 @@ GRPC_METHODS = {
 }
 # Answers that keep the promise: a partial success, a refusal naming the problem.
 HTTP_CLEAR = {200, 400, 413, 415}
-GRPC_CLEAR = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT,
-              grpc.StatusCode.RESOURCE_EXHAUSTED}  # fmt: skip
+GRPC_CLEAR = {
+    grpc.StatusCode.OK,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
 # Resident memory the collector may reach while decoding the largest accepted bodies (16 MiB).
 MAX_RSS_MIB = 1024
+SLOW_LORIS_CONNECTIONS = 50
+BODY_TIMEOUT_SECONDS = 3
 
 
 @pytest.fixture
 def stack(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Stack]:
-    running = start_stack(database_url, redis_url, tmp_path, HANDOFF_MAX_ENTRIES="100000")
+    running = start_stack(
+        database_url,
+        redis_url,
+        tmp_path,
+        HANDOFF_MAX_ENTRIES="100000",
+        COLLECTOR_BODY_TIMEOUT_SECONDS=str(BODY_TIMEOUT_SECONDS),
+    )
     try:
         yield running
     finally:
@@ -87,9 +98,13 @@ def test_hostile_otlp_corpus(stack: Stack, transport: str, ledger: Ledger) -> No
     rss_start = peak = rss_bytes(pid)
     answers: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     cases = [c for c in otlp_corpus() if transport == "http" or c.is_grpc_able]
-    with grpc.insecure_channel(stack.grpc_endpoint, options=[
-        ("grpc.max_send_message_length", 64 << 20), ("grpc.max_receive_message_length", 64 << 20),
-    ]) as channel:  # fmt: skip
+    with grpc.insecure_channel(
+        stack.grpc_endpoint,
+        options=[
+            ("grpc.max_send_message_length", 64 << 20),
+            ("grpc.max_receive_message_length", 64 << 20),
+        ],
+    ) as channel:
         for case in cases:
             answer = send_http(stack, case) if transport == "http" else send_grpc(channel, case)
             answers[case.input_class][answer] += 1
@@ -104,16 +119,77 @@ def test_hostile_otlp_corpus(stack: Stack, transport: str, ledger: Ledger) -> No
         time.sleep(0.2)
     backlog, dead = stream_lengths(stack_redis_url(stack))
     for input_class, counter in answers.items():
-        ledger.record(Case(
-            HOSTILE, f"{input_class} ({transport})",
-            f"{sum(counter.values())} requests over OTLP/{transport.upper()}",
-            {"requests": sum(counter.values()), "server errors": 0, "crashes": 0,
-             "peak RSS MiB": round(peak / 2**20)},
-            ", ".join(f"{answer} x {count}" for answer, count in sorted(counter.items())),
-            passed=True,
-        ))  # fmt: skip
+        ledger.record(
+            Case(
+                HOSTILE,
+                f"{input_class} ({transport})",
+                f"{sum(counter.values())} requests over OTLP/{transport.upper()}",
+                {
+                    "requests": sum(counter.values()),
+                    "server errors": 0,
+                    "crashes": 0,
+                    "peak RSS MiB": round(peak / 2**20),
+                },
+                ", ".join(f"{answer} x {count}" for answer, count in sorted(counter.items())),
+                passed=True,
+            )
+        )
     assert status == 200
     assert backlog == 0 and dead == 0, f"{backlog} entries not stored, {dead} dead-lettered"
     assert stack.storage.process is not None and stack.storage.process.poll() is None
     assert peak < MAX_RSS_MIB << 20, f"collector peaked at {peak >> 20} MiB"
     print(f"{transport}: RSS {rss_start >> 20} -> peak {peak >> 20} -> end {rss_end >> 20} MiB")
+
+
+def test_slow_loris_uploads(stack: Stack, ledger: Ledger) -> None:
+    """Uploads that stall after their headers hold no worker: the collector keeps serving, and
+    drops each stalled upload once its body timeout passes (408)."""
+    host, port = stack.http_endpoint.removeprefix("http://").split(":")
+    stalled = []
+    for number in range(SLOW_LORIS_CONNECTIONS):
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        sock.sendall(
+            b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            b"application/x-protobuf\r\nContent-Length: 1000000\r\n\r\n"
+            + bytes([number % 256])
+            * 10
+        )
+        stalled.append(sock)
+    try:
+        started = time.monotonic()
+        status, _, _ = post(f"{stack.http_endpoint}/v1/traces", build_request(2, 10))
+        served_seconds = time.monotonic() - started
+        closed = 0
+        deadline = time.monotonic() + BODY_TIMEOUT_SECONDS + 10
+        answers: collections.Counter[str] = collections.Counter()
+        for sock in stalled:
+            sock.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                reply = sock.recv(200)
+            except TimeoutError:
+                continue
+            closed += 1
+            answers[reply.split(b" ", 2)[1].decode() if reply else "closed"] += 1
+    finally:
+        for sock in stalled:
+            sock.close()
+    ledger.record(
+        Case(
+            HOSTILE,
+            "slow-loris uploads (http)",
+            f"{SLOW_LORIS_CONNECTIONS} connections stalled after 10 body bytes of 1,000,000",
+            {
+                "requests": SLOW_LORIS_CONNECTIONS,
+                "server errors": 0,
+                "crashes": 0,
+                "peak RSS MiB": round(rss_bytes(stack.collector.process.pid) / 2**20),
+            },  # type: ignore[union-attr]
+            f"a normal export was served in {served_seconds:.2f} s meanwhile; stalled uploads "
+            f"answered {', '.join(f'{a} x {n}' for a, n in sorted(answers.items()))} after "
+            f"COLLECTOR_BODY_TIMEOUT_SECONDS={BODY_TIMEOUT_SECONDS}",
+            passed=True,
+        )
+    )
+    assert status == 200
+    assert closed == SLOW_LORIS_CONNECTIONS, "every stalled upload is answered and closed"
+    assert answers["408"] == SLOW_LORIS_CONNECTIONS, answers
