@@ -95,3 +95,13 @@ def test_fuzz_target(target: str, tmp_path: Path, ledger: Ledger) -> None:
     assert result.returncode == 0 and not findings, result.stderr[-4000:]
     assert runs and int(runs.group(1)) > 0, result.stderr[-2000:]
     case.passed = True
+
+
+FINDINGS = Path(__file__).parent / "fuzz" / "findings"
+
+
+@pytest.mark.parametrize("finding", sorted(FINDINGS.glob("*.bin")), ids=lambda p: p.stem)
+def test_fuzz_findings_stay_fixed(finding: Path) -> None:
+    """Inputs that once crashed a target (named `<target>-<what>.bin`) pass through it now."""
+    target = TARGETS[finding.stem.split("-", 1)[0]]
+    target(finding.read_bytes())
