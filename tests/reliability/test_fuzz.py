@@ -44,9 +44,9 @@ def write_dictionary(path: Path) -> None:
     names: set[str] = set()
     for module in CONVENTIONS.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if re.fullmatch(r"[a-z_][a-z0-9_.]{2,60}", node.value):
-                    names.add(node.value)
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and re.fullmatch(r"[a-z_][a-z0-9_.]{2,60}", value):
+                names.add(value)
     path.write_text("".join(f'"{name}"\n' for name in sorted(names)))
 
 

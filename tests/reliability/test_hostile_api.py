@@ -127,7 +127,7 @@ def test_injection_in_every_api_parameter(
         )
         sent += 1
         answers[status] += 1
-        assert status < 500, (method, url, status, body[:300])
+        assert status < 500, (method, url, param, payload, status, body[:300])
         if status == 200:
             text = body.decode(errors="replace")
             assert not any(marker in text for marker in OTHER_MARKERS), (url, text[:300])
