@@ -89,7 +89,8 @@ def test_no_server_error_and_no_schema_violation(
         "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,"
         "response_schema_conformance",
         "--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--seed", "1",
-        "--max-time", str(max_seconds), "--workers", "1", "--no-color", "--generation-database", "none",
+        "--max-time", str(max_seconds), "--workers", "1", "--no-color",
+        "--generation-database", "none",
         "--report-dir", str(tmp_path), *headers,
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
