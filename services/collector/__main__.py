@@ -97,8 +97,9 @@ async def serve(config: CollectorConfig) -> None:
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
         http_app = build_app(
-            receiver, projects, metrics, config.max_request_bytes, inflight, config.cors_origins
-        )
+            receiver, projects, metrics, config.max_request_bytes, inflight, config.cors_origins,
+            config.body_timeout_seconds,
+        )  # fmt: skip
         RestIngest(
             receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
             config.max_request_bytes, quota,

@@ -25,6 +25,7 @@ class CollectorConfig:
     max_inflight_bytes: int = 64 * 1024 * 1024
     # Several collector processes may share the OTLP ports (SO_REUSEPORT); see ADR 0016.
     reuse_port: bool = False
+    body_timeout_seconds: int = 30
     pipeline_file: str = ""
     redact_hash_secret: str = field(default="", repr=False)
     dev_mode: bool = False
@@ -63,6 +64,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
             "COLLECTOR_MAX_INFLIGHT_BYTES", 64 * 1024 * 1024, minimum=1024
         ),
         reuse_port=env.flag("COLLECTOR_REUSE_PORT", False),
+        body_timeout_seconds=env.integer("COLLECTOR_BODY_TIMEOUT_SECONDS", 30, minimum=1),
         pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
         redact_hash_secret=env.text("REDACT_HASH_SECRET", ""),
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),
