@@ -107,6 +107,19 @@ def expected_change(span: Span) -> tuple[Decimal | None, Decimal | None]:
     return span.llm.cost.total_usd, price
 
 
+ADD_OVERRIDE = """
+INSERT INTO model_price_overrides (project_id, model, input_usd_per_million_tokens,
+                                   output_usd_per_million_tokens, version)
+VALUES (%s, %s, %s, %s, %s)
+"""
+OTHER_PROJECT_SPANS = "SELECT * FROM spans WHERE project_id = 'p2' ORDER BY span_id"
+TRACE_COSTS = "SELECT trace_id, cost_usd FROM traces WHERE project_id = 'default' ORDER BY 1"
+TRACE_COSTS_FROM_SPANS = """
+SELECT trace_id, coalesce(sum(cost_usd) FILTER (WHERE llm_is_counted), 0)
+FROM spans WHERE project_id = 'default' GROUP BY 1 ORDER BY 1
+"""
+
+
 def fetch(url: str, query: str, params: Any = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(url, autocommit=True) as conn:
         return conn.execute(query, params).fetchall()
@@ -142,8 +155,10 @@ def with_key(secret: str) -> dict[str, str]:
 
 
 def window_body(dry_run: bool, project_id: str = "default") -> dict[str, Any]:
-    return {"project_id": project_id, "start": WINDOW[0].isoformat(),
-            "end": WINDOW[1].isoformat(), "dry_run": dry_run, "reason": "price list update"}  # fmt: skip
+    return {
+        "project_id": project_id, "start": WINDOW[0].isoformat(), "end": WINDOW[1].isoformat(),
+        "dry_run": dry_run, "reason": "price list update",
+    }  # fmt: skip
 
 
 async def test_repricing_reports_exactly_then_applies_everywhere(
@@ -152,19 +167,19 @@ async def test_repricing_reports_exactly_then_applies_everywhere(
     url = backend_url
     execute(url, "INSERT INTO projects (project_id, name) VALUES ('p2', 'p2')")
     for project in ("default", "p2"):
-        execute(url, "INSERT INTO model_price_overrides (project_id, model, input_usd_per_million_tokens,"
-              " output_usd_per_million_tokens, version) VALUES (%s, 'acme-chat', 1, 2, 'v1')",
-              (project,))  # fmt: skip
+        execute(url, ADD_OVERRIDE, (project, "acme-chat", 1, 2, "v1"))
     spans = stored_spans()
     assert await write_batches(url, spans, batch_size=100) == len(spans)
     refresh_if_timescale(url)
     assert_usage_equals_raw(url)
-    other_project_before = fetch(url, "SELECT * FROM spans WHERE project_id = 'p2' ORDER BY span_id")
+    other_project_before = fetch(url, OTHER_PROJECT_SPANS)
     # The project's price changes, and a price for the unpriced model is added.
-    execute(url, "UPDATE model_price_overrides SET input_usd_per_million_tokens = 3,"
-          " output_usd_per_million_tokens = 5.5, version = 'v2' WHERE project_id = 'default'")
-    execute(url, "INSERT INTO model_price_overrides (project_id, model, input_usd_per_million_tokens,"
-          " output_usd_per_million_tokens, version) VALUES ('default', 'acme-new', 0.5, 1.25, 'n1')")
+    execute(
+        url,
+        "UPDATE model_price_overrides SET input_usd_per_million_tokens = 3,"
+        " output_usd_per_million_tokens = 5.5, version = 'v2' WHERE project_id = 'default'",
+    )
+    execute(url, ADD_OVERRIDE, ("default", "acme-new", Decimal("0.5"), Decimal("1.25"), "n1"))
 
     in_window = [
         s for s in spans
@@ -174,8 +189,16 @@ async def test_repricing_reports_exactly_then_applies_everywhere(
     expected: dict[str, dict[str, Any]] = {}
     for span in in_window:
         before, after = expected_change(span)
-        entry = expected.setdefault(span.llm.request_model, {  # type: ignore[union-attr]
-            "spans": 0, "changed": 0, "newly_priced": 0, "before": Decimal(0), "after": Decimal(0)})
+        entry = expected.setdefault(
+            span.llm.request_model,
+            {  # type: ignore[union-attr]
+                "spans": 0,
+                "changed": 0,
+                "newly_priced": 0,
+                "before": Decimal(0),
+                "after": Decimal(0),
+            },
+        )
         entry["spans"] += 1
         entry["changed"] += before != after
         entry["newly_priced"] += before is None and after is not None
@@ -221,12 +244,8 @@ async def test_repricing_reports_exactly_then_applies_everywhere(
         if span.llm and span.llm.request_model == "acme-chat":
             assert (source, version) == ("project-override", "v2")
     # Traces hold the sum of their calls; the other project is untouched.
-    assert fetch(url, "SELECT t.trace_id, t.cost_usd FROM traces t WHERE project_id = 'default'"
-                 " ORDER BY 1") == fetch(  # fmt: skip
-        url, "SELECT trace_id, coalesce(sum(cost_usd) FILTER (WHERE llm_is_counted), 0)"
-        " FROM spans WHERE project_id = 'default' GROUP BY 1 ORDER BY 1")
-    assert fetch(url, "SELECT * FROM spans WHERE project_id = 'p2' ORDER BY span_id") == (
-        other_project_before)  # fmt: skip
+    assert fetch(url, TRACE_COSTS) == fetch(url, TRACE_COSTS_FROM_SPANS)
+    assert fetch(url, OTHER_PROJECT_SPANS) == other_project_before
     # Every rollup level equals the raw spans again (TimescaleDB: refreshed by the run itself).
     assert_usage_equals_raw(url)
     assert_histograms_equal_raw(url)
