@@ -38,6 +38,16 @@ def columns(url: str, relation: str) -> list[tuple[str, str]]:
     )
 
 
+def compression_settings(url: str, table: str) -> list[tuple[Any, ...]]:
+    return fetch(
+        url,
+        "SELECT attname, segmentby_column_index, orderby_column_index, orderby_asc"
+        " FROM timescaledb_information.compression_settings WHERE hypertable_name = %s"
+        " ORDER BY segmentby_column_index NULLS LAST, orderby_column_index",
+        (table,),
+    )
+
+
 def test_plain_postgresql_partitions_spans_by_day(database_url: str) -> None:
     assert fetch(database_url, "SELECT storage_backend()") == [("postgresql",)]
     (key,) = fetch(database_url, "SELECT pg_get_partkeydef('spans'::regclass)")
@@ -62,7 +72,7 @@ def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url:
     assert fetch(
         url, "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables"
         " WHERE hypertable_schema = 'public' ORDER BY hypertable_name",
-    ) == [("log_records", False), ("metric_points", False), ("spans", True)]  # fmt: skip
+    ) == [("log_records", True), ("metric_points", True), ("spans", True)]  # fmt: skip
     assert fetch(
         url, "SELECT column_name, time_interval FROM timescaledb_information.dimensions"
         " WHERE hypertable_name = 'spans'",
@@ -76,6 +86,14 @@ def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url:
     assert settings == [
         ("project_id", 1, None, None), ("request_model", 2, None, None),
         ("start_time", None, 1, False), ("trace_id", None, 2, True), ("span_id", None, 3, True),
+    ]  # fmt: skip
+    assert compression_settings(url, "metric_points") == [
+        ("project_id", 1, None, None), ("metric_name", 2, None, None),
+        ("time", None, 1, False), ("point_hash", None, 2, True),
+    ]  # fmt: skip
+    assert compression_settings(url, "log_records") == [
+        ("project_id", 1, None, None), ("service_name", 2, None, None),
+        ("time", None, 1, False), ("record_hash", None, 2, True),
     ]  # fmt: skip
     aggregates = fetch(
         url,
@@ -100,7 +118,8 @@ def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url:
         " WHERE hypertable_schema = 'public' ORDER BY job_id",
     )
     by_kind: dict[tuple[str, str], dict[str, Any]] = {(p, h): c for p, h, c in jobs}
-    assert by_kind[("policy_compression", "spans")]["compress_after"] == "7 days"
+    for table in ("spans", "metric_points", "log_records"):
+        assert by_kind[("policy_compression", table)]["compress_after"] == "7 days", table
     assert by_kind[("policy_retention", "spans")]["drop_after"] == "30 days"
     for name in CONTINUOUS_AGGREGATES:
         refresh = by_kind[("policy_refresh_continuous_aggregate", name)]
