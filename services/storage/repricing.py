@@ -23,13 +23,14 @@ CALL_COLUMNS = (
     "usage_source", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
     "reasoning_tokens", "cost_usd", "input_cost_usd", "output_cost_usd", "cache_read_cost_usd",
     "cache_write_cost_usd", "price_source", "price_model", "price_version",
-    "provider_key", "model_key", "operation_key", "service_name", "environment",
+    "provider_key", "model_key", "operation_key", "service_name", "environment", "sample_weight",
 )  # fmt: skip
 _PRICE_AT = CALL_COLUMNS.index("cost_usd")
 _KEYS_AT = CALL_COLUMNS.index("provider_key")
 
 # A changed span as staged for the update (repricing_store.STAGE_COLUMNS order): its identity,
-# its new price columns, the change of its cost and of its being unpriced, and its rollup keys.
+# its new price columns, the change of its cost and of its being unpriced, its rollup keys and
+# its sample weight.
 ChangedSpan = tuple[Any, ...]
 
 

@@ -69,7 +69,8 @@ SELECT trace_id, span_id, start_time, provider, request_model, response_model, u
        cost_usd, input_cost_usd, output_cost_usd, cache_read_cost_usd, cache_write_cost_usd,
        price_source, price_model, price_version,
        coalesce(provider, ''), coalesce(request_model, response_model, ''),
-       coalesce(operation, ''), service_name, span_environment(resource_attributes)
+       coalesce(operation, ''), service_name, span_environment(resource_attributes),
+       sample_weight
 FROM spans
 WHERE project_id = %(project_id)s AND start_time >= %(start)s AND start_time < %(end)s
   AND llm_is_counted
@@ -80,7 +81,7 @@ STAGE_COLUMNS = (
     "trace_id", "span_id", "start_time", "cost_usd", "input_cost_usd", "output_cost_usd",
     "cache_read_cost_usd", "cache_write_cost_usd", "price_source", "price_model",
     "price_version", "cost_delta", "unpriced_delta", "provider", "model", "operation",
-    "service_name", "environment",
+    "service_name", "environment", "sample_weight",
 )  # fmt: skip
 _CREATE_STAGE = """
 CREATE TEMP TABLE repriced_spans (
@@ -88,7 +89,7 @@ CREATE TEMP TABLE repriced_spans (
     input_cost_usd numeric, output_cost_usd numeric, cache_read_cost_usd numeric,
     cache_write_cost_usd numeric, price_source text, price_model text, price_version text,
     cost_delta numeric, unpriced_delta integer, provider text, model text, operation text,
-    service_name text, environment text
+    service_name text, environment text, sample_weight numeric
 ) ON COMMIT DROP
 """
 _COPY_STAGE = f"COPY repriced_spans ({', '.join(STAGE_COLUMNS)}) FROM STDIN"
@@ -113,26 +114,38 @@ WHERE s.project_id = %(project_id)s AND s.trace_id = r.trace_id AND s.span_id = 
   AND s.start_time = r.start_time AND s.start_time >= %(start)s AND s.start_time < %(end)s
 """
 _ROLLUP_KEYS = "bucket_start, provider, model, operation, service_name, environment"
-_ROLLUP_DELTAS = f"""
+# The change of each rollup row: usage rows count stored calls; sampled_out rows what weighted
+# calls stand for beyond themselves (migration 009), so they change by (weight - 1) times as much.
+_USAGE_DELTAS = f"""
 SELECT date_bin('{{width}}', start_time, {_ORIGIN}) AS bucket_start, provider, model,
        operation, service_name, environment, sum(cost_delta) AS cost_delta,
        sum(unpriced_delta) AS unpriced_delta
 FROM repriced_spans GROUP BY 1, 2, 3, 4, 5, 6
 HAVING sum(cost_delta) <> 0 OR sum(unpriced_delta) <> 0
 """
+_SAMPLED_OUT_DELTAS = f"""
+SELECT date_bin('{{width}}', start_time, {_ORIGIN}) AS bucket_start, provider, model,
+       operation, service_name, environment, sum(cost_delta * (sample_weight - 1)) AS cost_delta
+FROM repriced_spans WHERE sample_weight IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
+HAVING sum(cost_delta * (sample_weight - 1)) <> 0
+"""
 # Rollup rows are locked in key order, as the writer's folds lock them, then updated.
 _LOCK_ROLLUP = f"""
-SELECT 1 FROM usage_{{level}} u JOIN ({_ROLLUP_DELTAS}) d USING ({_ROLLUP_KEYS})
+SELECT 1 FROM {{relation}} u JOIN ({{deltas}}) d USING ({_ROLLUP_KEYS})
 WHERE u.project_id = %(project_id)s ORDER BY {_ROLLUP_KEYS} FOR UPDATE OF u
 """
-_UPDATE_ROLLUP = f"""
-UPDATE usage_{{level}} u
-SET cost_usd = u.cost_usd + d.cost_delta, unpriced_requests = u.unpriced_requests + d.unpriced_delta
-FROM ({_ROLLUP_DELTAS}) d
+_UPDATE_ROLLUP = """
+UPDATE {relation} u SET {changes}
+FROM ({deltas}) d
 WHERE u.project_id = %(project_id)s AND u.bucket_start = d.bucket_start
   AND u.provider = d.provider AND u.model = d.model AND u.operation = d.operation
   AND u.service_name = d.service_name AND u.environment = d.environment
 """
+_ROLLUP_CHANGES = {
+    "usage": (_USAGE_DELTAS, "cost_usd = u.cost_usd + d.cost_delta, "
+              "unpriced_requests = u.unpriced_requests + d.unpriced_delta"),
+    "sampled_out": (_SAMPLED_OUT_DELTAS, "cost_usd = u.cost_usd + d.cost_delta"),
+}  # fmt: skip
 _REFRESH = "CALL refresh_continuous_aggregate({}, {}::timestamptz, {}::timestamptz)"
 _INSERT_RUN = """
 INSERT INTO repricing_runs (project_id, window_start, window_end, requested_by, reason,
@@ -285,21 +298,25 @@ async def _apply(
                 "while being re-priced (retention); nothing was changed, retry"
             )
         if backend.keeps_rollups:
-            for level, width in _LEVELS.items():
-                await cursor.execute(_LOCK_ROLLUP.format(level=level, width=width), params)
-                await cursor.execute(_UPDATE_ROLLUP.format(level=level, width=width), params)
+            for kind, (deltas, changes) in _ROLLUP_CHANGES.items():
+                for level, width in _LEVELS.items():
+                    names = {"relation": f"{kind}_{level}", "deltas": deltas.format(width=width),
+                             "changes": changes}  # fmt: skip
+                    await cursor.execute(_LOCK_ROLLUP.format(**names), params)
+                    await cursor.execute(_UPDATE_ROLLUP.format(**names), params)
 
 
 async def _refresh_usage(conn: psycopg.AsyncConnection[Any], request: RepricingRequest) -> None:
-    """Refresh usage_1m, 1h, 1d in order over the window's whole days (outside a transaction:
-    only invalidated buckets are computed again, so a wide window costs little)."""
+    """Refresh usage_* and sampled_out_* (1m, 1h, 1d in order) over the window's whole days,
+    outside a transaction; only invalidated buckets are computed again, so wide is cheap."""
     low = _floor_day(request.start)
     high = _floor_day(request.end - dt.timedelta(microseconds=1)) + _DAY
-    for level in _LEVELS:
-        statement = sql.SQL(_REFRESH).format(
-            sql.Literal(f"usage_{level}"), sql.Literal(low), sql.Literal(high)
-        )
-        await conn.execute(statement)
+    for kind in _ROLLUP_CHANGES:
+        for level in _LEVELS:
+            statement = sql.SQL(_REFRESH).format(
+                sql.Literal(f"{kind}_{level}"), sql.Literal(low), sql.Literal(high)
+            )
+            await conn.execute(statement)
 
 
 async def _audit(

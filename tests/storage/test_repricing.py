@@ -30,6 +30,7 @@ from shared.pricing import PriceOverride
 from shared.span import LLMCall, Span, Usage
 from tests.storage.test_ingest import config
 from tests.storage.test_rollups import (
+    assert_estimated_equals_raw,
     assert_histograms_equal_raw,
     assert_usage_equals_raw,
     nanos,
@@ -78,7 +79,11 @@ def stored_spans() -> list[Span]:
     for index in range(240):
         start = NOW - 6 * HOUR + dt.timedelta(seconds=90 * index + 7)
         spans.append(call_span(index, "p2" if index % 5 == 4 else "default", start))
-    priced = price(spans)
+    # A third of them kept by the sample step at rate 1/4.
+    priced = [
+        replace(s, attributes={"llmobs.sample_weight": 4.0}) if i % 3 == 0 else s
+        for i, s in enumerate(price(spans))
+    ]
     # gpt-4o-mini calls stored with a cost from another price list: 1 micro-dollar.
     return [
         replace(s, llm=replace(s.llm, cost=replace(s.llm.cost, total_usd=Decimal("0.000001"))))
@@ -249,6 +254,7 @@ async def test_repricing_reports_exactly_then_applies_everywhere(
     # Every rollup level equals the raw spans again (TimescaleDB: refreshed by the run itself).
     assert_usage_equals_raw(url)
     assert_histograms_equal_raw(url)
+    assert_estimated_equals_raw(url)  # sampled calls' estimates re-priced alike
 
     again = await admin.post("/repricing", json=window_body(False), headers=with_key(ADMIN_KEY))
     assert (await again.json())["spans_changed"] == 0
