@@ -3,7 +3,8 @@
 
 The other admin endpoints (health, statistics, dead letters, retention) stay open to the
 internal network the port is bound to; re-pricing rewrites costs, so it needs a key, judged by
-the key store the collector and the API use (docs/adr/0009-repricing.md).
+the key store the collector and the API use
+(docs/adr/0009-repricing-and-sampling-weights.md).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Re-pricing against the database: read a project's calls in a window, price them again, and
 either report (dry run) or apply the new costs to spans, traces and rollups; audit every run.
 
-Safe beside ingestion (docs/adr/0009-repricing.md): runs of one project are serialised by an
-advisory lock; costs change only here, so the costs read are those the update replaces. Traces
-and plain-PostgreSQL rollups receive the change of cost as increments, like the writer's folds,
-so a batch folded meanwhile adds on top; rows are locked in the writer's order (traces, then
-rollup rows by key). On TimescaleDB the continuous aggregates are refreshed over the window's
-days after the commit: an idempotent step that a repeated request completes.
+Safe beside ingestion (docs/adr/0009-repricing-and-sampling-weights.md): runs of one project
+are serialised by an advisory lock; costs change only here, so the costs read are those the
+update replaces. Traces and plain-PostgreSQL rollups receive the change of cost as increments,
+like the writer's folds, so a batch folded meanwhile adds on top; rows are locked in the
+writer's order (traces, then rollup rows by key). On TimescaleDB the continuous aggregates are
+refreshed over the window's days after the commit: an idempotent step that a repeated request
+completes.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 -- The audit of cost re-pricing (POST /repricing on the storage admin API): one row per request,
--- dry runs included, with the exact prices used. See docs/adr/0009-repricing.md.
+-- dry runs included, with the exact prices used.
+-- See docs/adr/0009-repricing-and-sampling-weights.md.
 
 CREATE TABLE repricing_runs (
     run_id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -4,7 +4,8 @@
 -- expensive) carry none. spans.sample_weight holds it (NULL: weight 1, nothing sampled away).
 -- The usage rollups keep counting stored calls exactly; sampled_out_1m/1h/1d hold what the
 -- weighted calls stand for beyond themselves (weight - 1 times their requests, tokens and cost),
--- and usage_estimated_1m/1h/1d add both: the totals before sampling. See docs/adr/0009.
+-- and usage_estimated_1m/1h/1d add both: the totals before sampling.
+-- See docs/adr/0009-repricing-and-sampling-weights.md.
 -- Statements are separated by lines holding ';'.
 
 ALTER TABLE spans ADD COLUMN IF NOT EXISTS sample_weight numeric
