@@ -27,7 +27,7 @@ CREATE TEMP TABLE IF NOT EXISTS spans_staging (
     service_name text, attributes jsonb, events jsonb, links jsonb,
     dropped_attributes_count integer, dropped_events_count integer, dropped_links_count integer,
     resource_attributes jsonb, resource_schema_url text, scope_name text, scope_version text,
-    scope_attributes jsonb,
+    scope_attributes jsonb, sample_weight numeric,
     llm_convention text, llm_span_type text, llm_is_counted boolean, provider text,
     provider_raw text, operation text, request_model text, response_model text, response_id text,
     input_tokens bigint, output_tokens bigint, total_tokens bigint, cache_read_tokens bigint,
@@ -69,7 +69,7 @@ WITH inserted AS (
               session_id, user_id, provider, request_model, response_model, operation,
               span_environment(resource_attributes) AS environment, is_error, duration_ms,
               time_to_first_token_ms,
-              cache_read_tokens, cache_write_tokens, reasoning_tokens
+              cache_read_tokens, cache_write_tokens, reasoning_tokens, sample_weight
 ),{{capture}} folded AS (
 INSERT INTO traces AS t (project_id, trace_id, start_time, end_time, root_span_id, root_name,
                          service_name, span_count, error_count, llm_call_count, input_tokens,
