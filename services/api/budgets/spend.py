@@ -66,6 +66,11 @@ class BudgetState:
         return max(shares)
 
 
+def usd_text(value: Decimal) -> str:
+    """USD as an exact decimal string, to the micro-dollar, without trailing zeros."""
+    return format(round(value, 6).normalize(), "f")
+
+
 async def measure(pool: AsyncConnectionPool[Any], budget: Budget, now: datetime) -> BudgetState:
     """The budget's state at `now`, from the rollups (raw spans for a user's budget)."""
     start, end = period_bounds(budget.period, now)

@@ -10,7 +10,7 @@ import aiohttp
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from services.api.budgets.spend import THRESHOLDS_PERCENT, BudgetState
+from services.api.budgets.spend import THRESHOLDS_PERCENT, BudgetState, usd_text
 from services.api.metrics import ApiMetrics
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,10 @@ def payload(state: BudgetState, threshold: int) -> dict[str, Any]:
         "budget_id": budget.budget_id, "project_id": budget.project_id, "scope": budget.scope,
         "scope_id": budget.scope_id, "period": budget.period,
         "period_start": state.period_start.isoformat(), "period_end": state.period_end.isoformat(),
-        "used_percent": float(state.used_percent), "spend_usd": str(state.spend_usd),
-        "limit_usd": None if budget.limit_usd is None else str(budget.limit_usd),
+        "used_percent": float(state.used_percent), "spend_usd": usd_text(state.spend_usd),
+        "limit_usd": None if budget.limit_usd is None else usd_text(budget.limit_usd),
         "spend_tokens": state.spend_tokens, "limit_tokens": budget.limit_tokens,
-        "forecast_usd": str(round(state.forecast_usd, 6)),
+        "forecast_usd": usd_text(state.forecast_usd),
     }  # fmt: skip
 
 

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from services.api.bodies import Field
 from services.api.budgets.periods import PERIODS
-from services.api.budgets.spend import BudgetState, list_budgets, measure
+from services.api.budgets.spend import BudgetState, list_budgets, measure, usd_text
 from services.api.context import POOL
 from services.api.queries import query
 from services.api.reads import fetch_row, fetch_rows
@@ -24,10 +23,6 @@ from shared.errors import BadInputError, NotFoundError, PermissionDeniedError
 SCOPES = ("project", "user", "model")
 
 
-def _usd(value: Decimal) -> str:
-    return format(round(value, 6).normalize(), "f")
-
-
 def describe(state: BudgetState) -> dict[str, Any]:
     """A budget's state as the API shows it (USD as exact decimal strings)."""
     budget = state.budget
@@ -36,17 +31,17 @@ def describe(state: BudgetState) -> dict[str, Any]:
         "budget_id": budget.budget_id, "scope": budget.scope, "scope_id": budget.scope_id,
         "period": budget.period, "period_start": state.period_start,
         "period_end": state.period_end,
-        "limit_usd": None if budget.limit_usd is None else _usd(budget.limit_usd),
-        "spend_usd": _usd(state.spend_usd),
-        "remaining_usd": None if remaining_usd is None else _usd(remaining_usd),
+        "limit_usd": None if budget.limit_usd is None else usd_text(budget.limit_usd),
+        "spend_usd": usd_text(state.spend_usd),
+        "remaining_usd": None if remaining_usd is None else usd_text(remaining_usd),
         "limit_tokens": budget.limit_tokens, "spend_tokens": state.spend_tokens,
         "remaining_tokens": None if budget.limit_tokens is None
         else budget.limit_tokens - state.spend_tokens,
         "used_percent": float(round(state.used_percent, 3)),
-        "burn_rate_usd_per_hour": {k: _usd(v) for k, v in state.burn_usd_per_hour.items()},
+        "burn_rate_usd_per_hour": {k: usd_text(v) for k, v in state.burn_usd_per_hour.items()},
         "burn_rate_tokens_per_hour": {
             k: float(round(v, 3)) for k, v in state.burn_tokens_per_hour.items()},
-        "forecast_usd": _usd(state.forecast_usd), "forecast_tokens": state.forecast_tokens,
+        "forecast_usd": usd_text(state.forecast_usd), "forecast_tokens": state.forecast_tokens,
     }  # fmt: skip
 
 
