@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,8 +64,8 @@ def make_client(database_url: str, redis_url: str) -> TestClient:
     return TestClient(TestServer(create_app(config)))
 
 
-async def wait_for(predicate: Any, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_for(predicate: Any) -> None:
+    deadline = time.monotonic() + 15.0
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.1)
@@ -80,8 +80,8 @@ async def test_a_crossing_is_seen_in_the_api_in_prometheus_and_posted_once(
         await api.post("/v1/projects", json={"project_id": "acme"}, headers=ADMIN)
         made = await api.post("/v1/projects/acme/keys", json={"scopes": ["read"]}, headers=ADMIN)
         reader = {"Authorization": f"Bearer {(await made.json())['secret']}"}
-        stored = await api.post("/v1/projects/acme/budgets", headers=ADMIN, json={
-            "scope": "project", "period": "day", "limit_usd": "1.00", "webhook_url": url})  # fmt: skip
+        day_budget = {"scope": "project", "period": "day", "limit_usd": "1.00", "webhook_url": url}
+        stored = await api.post("/v1/projects/acme/budgets", headers=ADMIN, json=day_budget)
         assert stored.status == 201
         budget_id = (await stored.json())["budget_id"]
         for body in (

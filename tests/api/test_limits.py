@@ -39,8 +39,8 @@ def by_entity(limits: list[dict[str, object]]) -> dict[tuple[object, object], di
 
 async def test_a_user_is_refused_when_its_project_is_exhausted(api: TestClient) -> None:
     app = await project_key(api, "acme", ["ingest", "read"])
-    first = await api.post("/v1/limits/acquire", headers=app, json={
-        "entity": "user:alice", "resource": "gpt-4o", "consume": {"rpm": 1, "tpm": 800}})  # fmt: skip
+    body = {"entity": "user:alice", "resource": "gpt-4o", "consume": {"rpm": 1, "tpm": 800}}
+    first = await api.post("/v1/limits/acquire", headers=app, json=body)
     assert first.status == 200
     lease = await first.json()
     assert len(lease["lease_id"]) == 32
