@@ -51,7 +51,9 @@ async def test_acquire_is_all_or_nothing(buckets: LimitBuckets, redis_url: str) 
     assert states[0].level_milli == 10_000 and states[1].level_milli < 400_000
     granted = await buckets.acquire([rpm, tpm], [1000, 250_000], new_lease(), 60_000)
     assert granted.is_granted
-    assert granted.states[0].level_milli == 9_000 and granted.states[1].level_milli < 150_000
+    assert (
+        9_000 <= granted.states[0].level_milli < 9_100 and granted.states[1].level_milli < 150_000
+    )
 
 
 async def test_a_cost_above_capacity_passes_from_a_full_bucket_into_debt(
@@ -98,7 +100,7 @@ async def test_debt_delays_the_next_acquire_by_the_computed_time(buckets: LimitB
     assert (await buckets.acquire([bucket], [100_000], lease, 60_000)).is_granted
     # The call used 700 units, not 100: the bucket owes 100 units.
     levels = await buckets.settle(lease, {"tpm": 700_000})
-    assert levels is not None and -100_000 <= levels[0] < -99_000
+    assert levels is not None and -100_000 <= levels[0] < -95_000
     refused = await buckets.acquire([bucket], [50_000], new_lease(), 60_000)
     assert not refused.is_granted
     state = refused.states[0]
@@ -118,10 +120,11 @@ async def test_debt_is_waited_out_then_the_acquire_passes(buckets: LimitBuckets)
     refused = await buckets.acquire([bucket], [6_000], new_lease(), 60_000)
     assert not refused.is_granted
     wait_ms = refused.retry_after_ms
-    assert 550 <= wait_ms <= 600
-    await asyncio.sleep(wait_ms / 1000 - 0.1)
+    level = refused.states[0].level_milli
+    assert wait_ms == -(-(6_000 - level) // 60) and 300 <= wait_ms <= 600
+    await asyncio.sleep(wait_ms / 2000)
     assert not (await buckets.acquire([bucket], [6_000], new_lease(), 60_000)).is_granted
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(wait_ms / 1000)
     assert (await buckets.acquire([bucket], [6_000], new_lease(), 60_000)).is_granted
 
 
@@ -140,7 +143,7 @@ async def test_adjust_keeps_the_reservation_of_units_not_named(buckets: LimitBuc
     await buckets.acquire([rpm, tpm], [1000, 500_000], lease, 60_000)
     levels = await buckets.settle(lease, {"tpm": 200_000})
     assert levels is not None
-    assert 4000 <= levels[0] < 4100 and 800_000 <= levels[1] < 800_100
+    assert 4000 <= levels[0] < 4100 and 800_000 <= levels[1] < 805_000
 
 
 async def test_an_expired_lease_keeps_its_reservation(buckets: LimitBuckets) -> None:

@@ -45,11 +45,11 @@ async def test_async_client_commits_the_actual_and_releases_on_error(
     async with limiter.acquire("user:alice", "gpt-4o", tpm=500) as lease:
         assert lease.attributes == {LEASE_ID_ATTRIBUTE: lease.lease_id}
         lease.adjust(tpm=100)
-    assert 900 <= await remaining(client, key, "user:alice") < 901
+    assert 900 <= await remaining(client, key, "user:alice") < 905
     with pytest.raises(ZeroDivisionError):
         async with limiter.acquire("user:alice", tpm=800):
             raise ZeroDivisionError
-    assert 900 <= await remaining(client, key, "user:alice") < 901
+    assert 900 <= await remaining(client, key, "user:alice") < 905
     async with limiter.acquire("user:alice", tpm=850):
         pass  # committed at the estimate
     with pytest.raises(LimitExceededError) as refused:
@@ -73,4 +73,4 @@ async def test_sync_client_does_the_same(api: tuple[TestClient, str]) -> None:
             pass
 
     await asyncio.to_thread(use)
-    assert 700 <= await remaining(client, key, "user:bob") < 701
+    assert 700 <= await remaining(client, key, "user:bob") < 705
