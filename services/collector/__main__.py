@@ -37,6 +37,7 @@ from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from services.collector.redaction_metrics import RedactionCollector
 from services.collector.rest_ingest import RestIngest
+from services.collector.usage_feed import build_usage_feed
 from shared.db import open_pool
 from shared.errors import ConfigError
 from shared.log import configure_logging
@@ -72,7 +73,8 @@ async def serve(config: CollectorConfig) -> None:
         )
         quota = build_quota(client, pool, config, metrics)
         # Log records pass through a pipeline of their own: the redact steps of the same config.
-        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota)
+        usage_feed = build_usage_feed(client, pool, config, metrics)
+        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota, usage_feed)
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
             stack.push_async_callback(_cancel, watch)

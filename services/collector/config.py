@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from shared.config import EnvReader
 from shared.handoff import DEFAULT_STREAM
+from shared.usage_limits import parse_defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,10 @@ class CollectorConfig:
     cors_origins: tuple[str, ...] = ()
     rest_open_span_ttl_seconds: int = 86400
     price_overrides_refresh_seconds: int = 30
+    # LLM usage limits fed by observed usage (ADR 0010); the same values as the API's.
+    limits_defaults: str = ""
+    limits_burst_percent: int = 0
+    is_limits_cascading: bool = True
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -86,6 +91,13 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         price_overrides_refresh_seconds=env.integer(
             "PRICE_OVERRIDES_REFRESH_SECONDS", 30, minimum=1
         ),
+        limits_defaults=env.text("LIMITS_DEFAULTS", ""),
+        limits_burst_percent=env.integer("LIMITS_BURST_PERCENT", 0, maximum=1000),
+        is_limits_cascading=env.flag("LIMITS_CASCADE", True),
     )
+    try:
+        parse_defaults(config.limits_defaults, config.limits_burst_percent)
+    except ValueError as exc:
+        env.problems.append(f"LIMITS_DEFAULTS: {exc}")
     env.check()
     return config

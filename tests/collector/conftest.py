@@ -29,6 +29,7 @@ from services.collector.projects import build_resolver
 from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from services.collector.rest_ingest import RestIngest
+from services.collector.usage_feed import build_usage_feed
 from shared.apikeys import generate_key, generate_langfuse_pair
 from shared.db import open_pool
 from shared.handoff import Batch, decode_entry
@@ -80,6 +81,7 @@ async def start_collector(
         StreamExporter(client, config.stream, config.max_stream_entries, metrics.handoff_entries),
         metrics,
         quota=quota,
+        usage_feed=build_usage_feed(client, pool, config, metrics),
     )
     projects = build_resolver(pool, config, metrics)
     inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
