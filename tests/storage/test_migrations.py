@@ -167,6 +167,8 @@ EARLIER_VERSIONS = [migration.version for migration in load_migrations()][:-1]
 # on plain PostgreSQL only the storage writer folds spans, so rows INSERTed by hand are not in
 # the rollups (on TimescaleDB a refresh still reads them).
 ROLLUPS_VERSION = 5
+# The migration that adds spans.sample_weight (filled from the attribute for spans stored before).
+SAMPLE_WEIGHT_VERSION = 9
 # A span per minute over two hours, at every version's shape of spans (001 columns only); every
 # fourth one kept by the sample step with weight 4 (in its attributes before migration 009).
 RAW_SPANS = """
@@ -203,6 +205,10 @@ def check_upgrade(url: str, version: int) -> None:
     assert apply_migrations(url, target=version)[-1] == version
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(RAW_SPANS)
+        if version >= SAMPLE_WEIGHT_VERSION:  # as the writer stores it from then on
+            conn.execute(
+                "UPDATE spans SET sample_weight = (attributes ->> 'llmobs.sample_weight')::numeric"
+            )
     rest = apply_migrations(url)
     assert rest == [v for v in (m.version for m in load_migrations()) if v > version]
     assert fetch(url, "SELECT count(*) FROM spans") == [(120,)]
