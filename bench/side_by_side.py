@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import plot, report
+from bench import report
 from bench.load import prepare
 from bench.measure import Measurement, measure
 from bench.procstat import pid_from_file
@@ -159,6 +159,8 @@ def main() -> None:
                 results.append(run_one(builders[name](), bodies, args, shared))
     print(report.table(HEADER, summary_rows(results)))
     if args.write_docs:
+        from bench import plot  # matplotlib: the `bench` extra, needed only for the pictures
+
         IMAGES.mkdir(parents=True, exist_ok=True)
         measured = [m for m, _ in results]
         plot.plot_throughput(measured, IMAGES / "side-by-side-throughput.svg")
