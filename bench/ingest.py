@@ -98,7 +98,7 @@ def markdown(args: argparse.Namespace, result: Measurement, extra: dict[str, Any
               "PostgreSQL CPU s", "Redis CPU s")  # fmt: skip
     return f"""### Ingest, {kind} (`bench/ingest.py`)
 
-Measured {report.today()} at {report.git_commit()} on {report.machine()}; {extra['versions']}.
+Measured {report.today()} at {report.git_commit()} on {report.machine()}; {extra["versions"]}.
 `python -m bench.ingest {shlex.join(sys.argv[1:])}`
 
 {report.table(header, [row])}
@@ -107,8 +107,9 @@ Measured {report.today()} at {report.git_commit()} on {report.machine()}; {extra
 
 def main() -> None:
     """Parse arguments, run, print the numbers (and write them into the docs if asked)."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--spans", type=int, default=50_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=None, help="spans/s; default: flat out")

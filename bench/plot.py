@@ -9,10 +9,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from bench.load import percentile  # noqa: E402
-from bench.measure import Measurement  # noqa: E402
+from bench.load import percentile
+from bench.measure import Measurement
 
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 QUANTILES = (0.5, 0.9, 0.95, 0.99)

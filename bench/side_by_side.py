@@ -30,7 +30,10 @@ IMAGES = report.ROOT / "docs" / "img"
 SYSTEMS = ("observatory", "phoenix")
 
 
-def _builders(pg: LocalServer, redis_url: str, work: Path) -> dict[str, Callable[[], SystemUnderTest]]:
+Builders = dict[str, Callable[[], SystemUnderTest]]
+
+
+def _builders(pg: LocalServer, redis_url: str, work: Path) -> Builders:
     return {
         "observatory": lambda: Observatory(pg.url, redis_url, work / "observatory", "observatory"),
         "phoenix": lambda: Phoenix(pg.url, work / "phoenix", "phoenix"),
@@ -90,15 +93,15 @@ def markdown(results: list[tuple[Measurement, dict[str, float]]], context: dict[
     )  # fmt: skip
     return f"""## Side by side with Arize Phoenix (`bench/side_by_side.py`)
 
-Measured {context['date']} at {context['commit']} on {context['machine']};
-{context['versions']}. `{context['command']}`
+Measured {context["date"]} at {context["commit"]} on {context["machine"]};
+{context["versions"]}. `{context["command"]}`
 
 The same prepared requests (generator of `bench/load.py`, one seed) went to each system in turn
-within one run: {context['load']}. Both systems used the same throwaway PostgreSQL server
+within one run: {context["load"]}. Both systems used the same throwaway PostgreSQL server
 (fsync off), each its own database; Phoenix ran `phoenix serve` from its own virtual
 environment (`arize-phoenix[pg]`, PostgreSQL backend, defaults otherwise). Stored = rows
 counted in each system's `spans` table, sampled every 0.25 s until every accepted span was
-stored or {context['timeout']} s after the last acceptance. Server CPU = the system's own
+stored or {context["timeout"]} s after the last acceptance. Server CPU = the system's own
 processes during the load and drain (LLM Observatory: collector + storage + api; Phoenix: its
 one process); PostgreSQL CPU = every backend of the shared server over the same interval.
 Bytes per span = spans table with its indexes and TOAST / growth of the whole database
@@ -116,8 +119,9 @@ Bytes per span = spans table with its indexes and TOAST / growth of the whole da
 
 def main() -> None:
     """Parse the arguments, run every system, print (and optionally write) the results."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--spans", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=None, help="spans/s; default: flat out")
