@@ -17,8 +17,7 @@ WRITER_SPANS ?= 200000
 QUERY_SPANS ?= 1000000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run migrate seed reset test lint format typecheck clean \
-	bench bench-ingest bench-phoenix bench-storage bench-query
+.PHONY: help venv install run migrate seed reset test lint format typecheck clean bench bench-ingest bench-phoenix bench-storage bench-query
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
