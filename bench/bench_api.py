@@ -41,6 +41,7 @@ class Query:
     """One standard call; `path` gets the request's number (to pick a different id)."""
 
     name: str
+    route: str
     path: Callable[[int], str]
     is_cached: bool  # whether the API keeps its answers in Redis
 
@@ -64,20 +65,22 @@ def queries(trace_ids: list[str], session_ids: list[str], model: str, user: str)
     last_week = f"from={(end - dt.timedelta(days=7)).isoformat()}&to={end.isoformat()}"
     last_week = last_week.replace("+00:00", "Z")
     return [
-        Query("trace list, newest 50", lambda _: "/v1/traces?limit=50", False),
-        Query("trace list, model + errors, 7 days",
+        Query("trace list, newest 50", "/v1/traces", lambda _: "/v1/traces?limit=50", False),
+        Query("trace list, model + errors, 7 days", "/v1/traces",
               lambda _: f"/v1/traces?limit=50&model={model}&has_error=true&{last_week}", False),
-        Query("trace list, one user, by cost",
+        Query("trace list, one user, by cost", "/v1/traces",
               lambda _: f"/v1/traces?limit=50&user={user}&sort=cost", False),
-        Query("trace detail", lambda i: f"/v1/traces/{trace_ids[i % len(trace_ids)]}", False),
-        Query("session detail",
+        Query("trace detail", "/v1/traces/{trace_id}",
+              lambda i: f"/v1/traces/{trace_ids[i % len(trace_ids)]}", False),
+        Query("session detail", "/v1/sessions/{session_id}",
               lambda i: f"/v1/sessions/{session_ids[i % len(session_ids)]}", False),
-        Query("usage by model, 30 days, daily",
+        Query("usage by model, 30 days, daily", "/v1/metrics/usage",
               lambda _: f"/v1/metrics/usage?interval=1d&group_by=model&{span}", True),
-        Query("latency p50/p95/p99 by model, 30 days",
+        Query("latency p50/p95/p99 by model, 30 days", "/v1/metrics/latency",
               lambda _: f"/v1/metrics/latency?interval=1d&group_by=model&{span}", True),
-        Query("totals, 30 days", lambda _: f"/v1/stats?{span}", True),
-        Query("sessions list, 7 days", lambda _: f"/v1/sessions?limit=50&{last_week}", False),
+        Query("totals, 30 days", "/v1/stats", lambda _: f"/v1/stats?{span}", True),
+        Query("sessions list, 7 days", "/v1/sessions",
+              lambda _: f"/v1/sessions?limit=50&{last_week}", False),
     ]  # fmt: skip
 
 
@@ -189,7 +192,7 @@ def rows(result: dict[str, object]) -> list[list[str]]:
         cached = (f"{quantile(t.cached_ms, 0.5):.1f} / {quantile(t.cached_ms, 0.95):.1f}"
                   + ("" if query.is_cached else " (not cached)"))  # fmt: skip
         table.append([
-            query.name, f"`{query.path(0).split('?')[0]}`",
+            query.name, f"`{query.route}`",
             f"{t.cold_ms[0]:.1f}", f"{statistics.median(t.cold_ms):.1f} / "
             f"{quantile(t.cold_ms, 0.95):.1f}", cached, str(len(t.errors)),
         ])  # fmt: skip

@@ -4,6 +4,7 @@ spans, wait for every accepted span to be stored (or a timeout), and collect the
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class Measurement:
     cpu_seconds: dict[str, float]  # per server process, during the load and drain
     peak_rss_mb: dict[str, float]
     shared_cpu_seconds: dict[str, float] = field(default_factory=dict)  # PostgreSQL, Redis
+    load_average: float = float("nan")  # of the machine over the last minute, at the end
 
     @property
     def send_seconds(self) -> float:
@@ -117,4 +119,5 @@ def measure(
         shared_cpu_seconds={
             name: tree_cpu_seconds(pid) - shared_before[name] for name, pid in shared_pids.items()
         },
+        load_average=os.getloadavg()[0],
     )  # fmt: skip

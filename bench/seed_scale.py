@@ -30,6 +30,7 @@ PROJECT = "default"
 TURNS_PER_SESSION = 6
 TURN_SPACING_NS = 90 * 10**9
 USERS = 3000
+PROGRESS_SPANS = 100_000
 _AT = {name: STAGING_COLUMNS.index(name) for name in (
     "trace_id", "span_id", "parent_span_id", "start_time_unix_nano", "end_time_unix_nano",
     "received_unix_nano", "session_id", "user_id")}  # fmt: skip
@@ -128,7 +129,9 @@ async def seed(
     """Write about `spans` spans over the last `days` days with `writers` concurrent writers;
     return the spans inserted and the seconds it took (templates included)."""
     started = time.perf_counter()
-    source = batches(spans, days, seed, batch_spans, build_templates(templates, seed))
+    built = build_templates(templates, seed)
+    print(f"templates: {len(built)} traces in {time.perf_counter() - started:.1f} s", flush=True)
+    source = batches(spans, days, seed, batch_spans, built)
     writer = BatchWriter(PartitionWindow(lookback_days=days + 2, ahead_days=3))
     inserted = 0
 
@@ -136,7 +139,11 @@ async def seed(
         nonlocal inserted
         async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
             for batch in source:  # the generator is shared: each batch goes to one writer
-                inserted += await writer.write_spans(conn, batch)
+                count = await writer.write_spans(conn, batch)
+                inserted += count  # after the await: the other writer adds in between
+                if inserted // PROGRESS_SPANS != (inserted - count) // PROGRESS_SPANS:
+                    elapsed = time.perf_counter() - started
+                    print(f"seeded {inserted:,} spans in {elapsed:.0f} s", flush=True)
                 await asyncio.sleep(0)
 
     await asyncio.gather(*(write() for _ in range(writers)))

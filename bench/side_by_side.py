@@ -10,10 +10,12 @@ docs/benchmarks.md and the plots under docs/img/. Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from bench import report
@@ -59,29 +61,48 @@ def run_one(
     return result, sizes
 
 
-def summary_rows(results: list[tuple[Measurement, dict[str, float]]]) -> list[list[str]]:
-    """One row per system with every headline figure."""
+def figures(results: list[tuple[Measurement, dict[str, float]]]) -> list[list[str]]:
+    """One row per figure, one column per system."""
     n = report.number
-    rows = []
-    for m, sizes in results:
-        stored = f"{n(m.stored)}" + ("" if m.stored_seconds is not None else " (timed out)")
-        rows.append([
-            f"{m.system} {m.version}", n(m.spans_sent), n(m.stats.accepted_spans),
-            n(m.stats.refused), n(m.stats.failed), n(m.accepted_per_second), stored,
-            n(m.end_to_end_per_second), f"{n(m.drain_seconds, 1)} s, {n(m.drain_per_second)}/s",
-            f"{n(m.export_ms(0.5))} / {n(m.export_ms(0.99))}",
-            n(sum(m.cpu_seconds.values()), 1), n(m.shared_cpu_seconds.get("postgresql"), 1),
-            n(sum(m.peak_rss_mb.values())),
-            f"{n(sizes['spans_bytes_per_span'])} / {n(sizes['database_bytes_per_span'])}",
-        ])  # fmt: skip
-    return rows
+
+    def row(label: str, value: Callable[[Measurement, dict[str, float]], str]) -> list[str]:
+        return [label, *(value(m, sizes) for m, sizes in results)]
+
+    return [
+        row("version", lambda m, _: m.version),
+        row("spans sent", lambda m, _: n(m.spans_sent)),
+        row("spans accepted", lambda m, _: n(m.stats.accepted_spans)),
+        row("requests refused (retried) / failed",
+            lambda m, _: f"{n(m.stats.refused)} / {n(m.stats.failed)}"),
+        row("**accepted/s** (first to last export)", lambda m, _: n(m.accepted_per_second)),
+        row("spans stored", lambda m, _: n(m.stored) + (
+            "" if m.stored_seconds is not None else " (timed out)")),
+        row("**end to end/s** (first export to last span stored)",
+            lambda m, _: n(m.end_to_end_per_second)),
+        row("seconds from the first export to all stored",
+            lambda m, _: n(m.stored_seconds, 1)),
+        row("drain after the last acceptance",
+            lambda m, _: f"{n(m.drain_seconds, 1)} s at {n(m.drain_per_second)} spans/s"),
+        row("export latency p50 / p99", lambda m, _: (
+            f"{n(m.export_ms(0.5))} / {n(m.export_ms(0.99))} ms")),
+        row("server CPU s (own processes)", lambda m, _: n(sum(m.cpu_seconds.values()), 1)),
+        row("server CPU ms per span", lambda m, _: n(
+            1000 * sum(m.cpu_seconds.values()) / max(1, m.stored), 2)),
+        row("PostgreSQL CPU s (all backends)",
+            lambda m, _: n(m.shared_cpu_seconds.get("postgresql"), 1)),
+        row("server peak RSS MB (sum)", lambda m, _: n(sum(m.peak_rss_mb.values()))),
+        row("bytes per span: spans table with indexes and TOAST",
+            lambda _, sizes: n(sizes["spans_bytes_per_span"])),
+        row("bytes per span: growth of the whole database",
+            lambda _, sizes: n(sizes["database_bytes_per_span"])),
+        row("machine load average (1 min) when the wait ended",
+            lambda m, _: n(m.load_average, 2)),
+    ]  # fmt: skip
 
 
-HEADER = (
-    "system", "spans sent", "accepted", "refused requests", "failed requests", "accepted/s",
-    "stored", "end to end/s", "drain after the last acceptance", "export p50 / p99 ms",
-    "server CPU s", "PostgreSQL CPU s", "server peak RSS MB", "bytes/span: spans table / database",
-)  # fmt: skip
+def header(results: list[tuple[Measurement, dict[str, float]]]) -> list[str]:
+    """The figure column, then one column per system."""
+    return ["", *(m.system for m, _ in results)]
 
 
 def markdown(results: list[tuple[Measurement, dict[str, float]]], context: dict[str, str]) -> str:
@@ -107,13 +128,15 @@ one process); PostgreSQL CPU = every backend of the shared server over the same 
 Bytes per span = spans table with its indexes and TOAST / growth of the whole database
 (LLM Observatory's includes its traces and rollup tables).
 
-{report.table(HEADER, summary_rows(results))}
+{report.table(header(results), figures(results))}
 
 {processes}
 
 ![Spans accepted and stored over time](img/side-by-side-throughput.svg)
 
 ![Export latency percentiles](img/side-by-side-export-latency.svg)
+
+Raw samples and latencies of this run: [img/side-by-side.json](img/side-by-side.json).
 """
 
 
@@ -161,7 +184,7 @@ def main() -> None:
             for name in names:
                 print(f"measuring {name}...", flush=True)
                 results.append(run_one(builders[name](), bodies, args, shared))
-    print(report.table(HEADER, summary_rows(results)))
+    print(report.table(header(results), figures(results)))
     if args.write_docs:
         from bench import plot  # matplotlib: the `bench` extra, needed only for the pictures
 
@@ -169,6 +192,11 @@ def main() -> None:
         measured = [m for m, _ in results]
         plot.plot_throughput(measured, IMAGES / "side-by-side-throughput.svg")
         plot.plot_export_latency(measured, IMAGES / "side-by-side-export-latency.svg")
+        raw = [{"system": m.system, "version": m.version, "samples": [asdict(s) for s in m.samples],
+                "export_latencies_ms": m.stats.latencies_ms, "cpu_seconds": m.cpu_seconds,
+                "peak_rss_mb": m.peak_rss_mb, "shared_cpu_seconds": m.shared_cpu_seconds,
+                **sizes} for m, sizes in results]  # fmt: skip
+        (IMAGES / "side-by-side.json").write_text(json.dumps({**context, "runs": raw}, indent=1))
         report.write_section("side-by-side", markdown(results, context))
         print(f"wrote {report.DOCS} and {IMAGES}")
 
