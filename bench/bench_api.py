@@ -199,6 +199,14 @@ def rows(result: dict[str, object]) -> list[list[str]]:
     return table
 
 
+def latency_rows(result: dict[str, object]) -> list[tuple[str, float, float, float, float]]:
+    """(call, cold p50, cold p95, cached p50, cached p95) in ms, for the plot."""
+    timings: dict[str, Timing] = result["timings"]  # type: ignore[assignment]
+    return [(name, quantile(t.cold_ms, 0.5), quantile(t.cold_ms, 0.95),
+             quantile(t.cached_ms, 0.5), quantile(t.cached_ms, 0.95))
+            for name, t in timings.items()]  # fmt: skip
+
+
 HEADER = ("call", "path", "first ms", "cold p50 / p95 ms", "cached p50 / p95 ms", "non-200")
 
 
@@ -221,6 +229,8 @@ times cold (API cache flushed before each request; PostgreSQL's buffers warm) an
 keep their answers in Redis.
 
 {report.table(HEADER, rows(result))}
+
+![API latency, cold and cached](img/query-latency-{args.spans}.svg)
 
 On disk ({s["compression"]} TOAST compression, PostgreSQL's default):
 {n(s["spans_bytes"] / spans)} bytes per span for the spans table with its indexes and TOAST,
@@ -246,6 +256,12 @@ def main() -> None:
     print(report.table(HEADER, rows(result)))
     print(result["sizes"])
     if args.write_docs:
+        from bench import plot  # matplotlib: the `bench` extra, needed only for the picture
+
+        image = report.ROOT / "docs" / "img" / f"query-latency-{args.spans}.svg"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        plot.plot_query_latency(latency_rows(result), image,
+                                f"API latency at {result['sizes']['spans']:,} spans")  # type: ignore[index]  # fmt: skip
         report.write_section(f"query-{args.spans}", markdown(args, result))
         print(f"wrote {report.DOCS}")
 
