@@ -44,10 +44,16 @@ def server_versions(database_url: str, redis_url: str | None = None) -> str:
 
 
 def git_commit() -> str:
-    """The commit measured (with -dirty when the tree has changes)."""
-    result = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)  # fmt: skip
-    return result.stdout.strip() or "unknown"
+    """The commit measured, with -dirty when files other than docs/ (which the benchmarks
+    rewrite) have uncommitted changes."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                check=False)  # fmt: skip
+        return result.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("-dirty" if git("status", "--porcelain", "--", ".", ":(exclude)docs") else "")
 
 
 def today() -> str:

@@ -3,25 +3,15 @@ hand-off through the shared Redis, spans in its own database."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import psycopg
 
 from bench.load import Endpoints
+from bench.report import git_commit
 from deploy.local.servers import with_database
 from services.storage.migrations import apply_migrations
 from tests.e2e.services import Stack, build_stack
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _git_version() -> str:
-    result = subprocess.run(
-        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
-    return result.stdout.strip() or "unknown"
 
 
 class Observatory:
@@ -34,7 +24,7 @@ class Observatory:
         self._database_url = with_database(server_url, database)
         self._database = database
         self._stack: Stack | None = None
-        self.version = _git_version()
+        self.version = git_commit()
 
     def start(self) -> None:
         """Create and migrate the database, then start storage, collector and api."""
