@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
+from psycopg import sql
 
 from bench import report, seed_scale
 from bench.storage_size import database_bytes, table_bytes
@@ -167,6 +168,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
             start_redis(work / "redis", throwaway=True) as rds:  # fmt: skip
         with psycopg.connect(pg.url, autocommit=True) as conn:
             conn.execute("CREATE DATABASE bench")
+            # Columns without their own setting compress with the session's default.
+            conn.execute(sql.SQL("ALTER DATABASE bench SET default_toast_compression = {}")
+                         .format(sql.Literal(args.toast_compression)))  # fmt: skip
         url = with_database(pg.url, "bench")
         apply_migrations(url)
         inserted, seed_seconds = await seed_scale.seed(url, args.spans, days=args.days)
@@ -215,7 +219,8 @@ def markdown(args: argparse.Namespace, result: dict[str, object]) -> str:
     s: dict[str, float] = result["sizes"]  # type: ignore[assignment]
     spans = max(1, int(s["spans"]))
     n = report.number
-    return f"""## Query API at {n(s["spans"])} spans (`bench/bench_api.py`)
+    compression = "" if args.toast_compression == "pglz" else f", {args.toast_compression}"
+    return f"""## Query API at {n(s["spans"])} spans{compression} (`bench/bench_api.py`)
 
 Measured {report.today()} at {report.git_commit()} on {report.machine()}; {result["versions"]}.
 `python -m bench.bench_api {shlex.join(sys.argv[1:])}`
@@ -230,14 +235,20 @@ keep their answers in Redis.
 
 {report.table(HEADER, rows(result))}
 
-![API latency, cold and cached](img/query-latency-{args.spans}.svg)
+![API latency, cold and cached](img/{section_name(args)}-latency.svg)
 
-On disk ({s["compression"]} TOAST compression, PostgreSQL's default):
+On disk ({s["compression"]} TOAST compression; pglz is PostgreSQL's default):
 {n(s["spans_bytes"] / spans)} bytes per span for the spans table with its indexes and TOAST,
 {n(s["traces_bytes"] / spans)} for the traces table, {n(s["rollup_bytes"] / spans, 1)} for the
 rollups, {n(s["database_bytes"] / spans)} for the whole database
 ({s["database_bytes"] / 2**30:.2f} GiB).
 """
+
+
+def section_name(args: argparse.Namespace) -> str:
+    """The section of docs/benchmarks.md (and the picture) of this size and compression."""
+    suffix = "" if args.toast_compression == "pglz" else f"-{args.toast_compression}"
+    return f"query-{args.spans}{suffix}"
 
 
 def main() -> None:
@@ -248,6 +259,8 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--toast-compression", choices=("pglz", "lz4"), default="pglz",
+                        help="PostgreSQL's TOAST compression for the seeded database")  # fmt: skip
     parser.add_argument("--write-docs", action="store_true",
                         help="rewrite this benchmark's section of docs/benchmarks.md")  # fmt: skip
     args = parser.parse_args()
@@ -258,11 +271,11 @@ def main() -> None:
     if args.write_docs:
         from bench import plot  # matplotlib: the `bench` extra, needed only for the picture
 
-        image = report.ROOT / "docs" / "img" / f"query-latency-{args.spans}.svg"
+        image = report.ROOT / "docs" / "img" / f"{section_name(args)}-latency.svg"
         image.parent.mkdir(parents=True, exist_ok=True)
         plot.plot_query_latency(latency_rows(result), image,
                                 f"API latency at {result['sizes']['spans']:,} spans")  # type: ignore[index]  # fmt: skip
-        report.write_section(f"query-{args.spans}", markdown(args, result))
+        report.write_section(section_name(args), markdown(args, result))
         print(f"wrote {report.DOCS}")
 
 
