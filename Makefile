@@ -17,7 +17,7 @@ WRITER_SPANS ?= 200000
 QUERY_SPANS ?= 1000000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run migrate seed reset test lint format typecheck clean bench bench-ingest bench-phoenix bench-storage bench-query
+.PHONY: help venv install run migrate seed reset test reliability audit lint format typecheck clean bench bench-ingest bench-phoenix bench-storage bench-query
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,15 @@ reset: $(STAMP) ## Delete the stored telemetry of DATABASE_URL (default: `make r
 
 test: $(STAMP) ## Run the tests against throwaway PostgreSQL and Redis (PYTEST_ARGS="-k x" passes on)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+reliability: $(STAMP) ## Full reliability suite (longer loads, 10 min fuzz per target); rewrites docs/reliability.md
+	RELIABILITY_FULL=1 RELIABILITY_RESULTS=docs/reliability-results.json \
+		$(BIN)/python -m pytest tests/reliability $(PYTEST_ARGS); status=$$?; \
+		$(BIN)/python -m tests.reliability.report docs/reliability-results.json docs/reliability.md; \
+		exit $$status
+
+audit: $(STAMP) ## Check the installed dependencies for known vulnerabilities (pip-audit)
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 lint: $(STAMP) ## Check style with ruff (lint and format)
 	$(BIN)/ruff check .

@@ -15,6 +15,10 @@ class PayloadTooLargeError(BadInputError):
     """The body is over the size limit, compressed or decompressed (HTTP 413)."""
 
 
+class RequestTimeoutError(BadInputError):
+    """The body did not arrive within the time allowed (HTTP 408): a stalled or slow upload."""
+
+
 class UnsupportedMediaTypeError(BadInputError):
     """The content type or content encoding is not one the endpoint accepts (HTTP 415)."""
 

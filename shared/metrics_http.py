@@ -19,10 +19,19 @@ def build_metrics_app(registry: CollectorRegistry) -> web.Application:
 
 
 async def start_site(
-    app: web.Application, host: str, port: int, *, auto_decompress: bool = True
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    auto_decompress: bool = True,
+    reuse_port: bool = False,
 ) -> web.AppRunner:
-    """Start serving `app` on host:port; the caller cleans the returned runner up."""
+    """Start serving `app` on host:port; the caller cleans the returned runner up.
+
+    With `reuse_port`, other processes may listen on the same port (SO_REUSEPORT) and the
+    kernel spreads new connections among them.
+    """
     runner = web.AppRunner(app, access_log=None, auto_decompress=auto_decompress)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
     return runner

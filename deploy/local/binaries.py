@@ -1,5 +1,6 @@
-"""Locating server executables: PostgreSQL and Redis (system packages first, pip packages after)
-and Prometheus with promtool (Debian's package, installed when missing and we are root)."""
+"""Locating server executables: PostgreSQL and Redis (system packages first, pip packages after),
+Prometheus with promtool and the Chromium browser (Debian's packages, installed when missing and
+we are root)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ POSTGRES_PROGRAMS = ("initdb", "pg_ctl", "postgres")
 PROMETHEUS_PACKAGE = "prometheus"
 PROMETHEUS_PROGRAMS = ("prometheus", "promtool")
 PROMETHEUS_INSTALL_COMMAND = "apt-get update && apt-get install -y prometheus"
+# The explorer's browser tests drive Debian's Chromium (no browser build is downloaded).
+CHROMIUM_PACKAGE = "chromium"
+CHROMIUM_PROGRAMS = ("chromium", "chromium-browser")
+CHROMIUM_INSTALL_COMMAND = "apt-get update && apt-get install -y chromium"
 # invoke-rc.d asks this helper whether a package may start its service; 101 means "no".
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 
@@ -85,6 +90,32 @@ def find_prometheus_bindir() -> Path:
             f"`{PROMETHEUS_INSTALL_COMMAND}` ran but prometheus and promtool are still missing"
         )
     return found
+
+
+def find_chromium() -> Path:
+    """Return the Chromium executable, installing Debian's package when it is missing and this
+    process is root."""
+    found = _chromium()
+    if found is not None:
+        return found
+    if not sysuser.is_root():
+        raise MissingBinaryError(
+            f"chromium not found: run `sudo sh -c '{CHROMIUM_INSTALL_COMMAND}'`"
+        )
+    print(f"No Chromium found: installing Debian's {CHROMIUM_PACKAGE}", file=sys.stderr)
+    _apt_install_without_starting(CHROMIUM_PACKAGE)
+    found = _chromium()
+    if found is None:
+        raise MissingBinaryError(f"`{CHROMIUM_INSTALL_COMMAND}` ran but chromium is still missing")
+    return found
+
+
+def _chromium() -> Path | None:
+    for name in CHROMIUM_PROGRAMS:
+        path = shutil.which(name)
+        if path:
+            return Path(path)
+    return None
 
 
 def _prometheus_bindir() -> Path | None:

@@ -12,6 +12,10 @@ from shared.errors import BadInputError
 MAX_TEXT_CHARS = 200
 # Prices and similar amounts: non-negative, at most 12 digits before the point.
 MAX_DECIMAL = Decimal(10) ** 12
+MAX_INTEGER = 1_000_000_000
+# Counts by unit (usage limits): at most this many units, amounts in thousandths at most.
+MAX_UNITS = 16
+UNIT_PATTERN = "[a-z][a-z0-9_]{0,31}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +23,9 @@ class Field:
     """One property of a JSON object body."""
 
     name: str
-    kind: str  # string, enum, decimal (a JSON string or number), boolean, enums (a list)
+    # string, enum, decimal (a JSON string or number), boolean, enums (a list), integer
+    # (0 to MAX_INTEGER), counts (an object of unit -> non-negative amount, in milli-units)
+    kind: str
     description: str
     is_required: bool = False
     choices: tuple[str, ...] = ()
@@ -42,6 +48,17 @@ class Field:
             }  # fmt: skip
         if self.kind == "boolean":
             return {"type": "boolean", "description": self.description}
+        if self.kind == "integer":
+            return {
+                "type": "integer", "minimum": 0, "maximum": MAX_INTEGER,
+                "description": self.description,
+            }  # fmt: skip
+        if self.kind == "counts":
+            return {
+                "type": "object", "description": self.description, "maxProperties": MAX_UNITS,
+                "propertyNames": {"pattern": f"^{UNIT_PATTERN}$"},
+                "additionalProperties": {"type": "number", "minimum": 0, "maximum": MAX_INTEGER},
+            }  # fmt: skip
         schema: dict[str, Any] = {
             "type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS,
             "description": self.description,
@@ -89,6 +106,12 @@ def _convert(field: Field, raw: Any) -> Any:
         return raw
     if field.kind == "decimal":
         return _decimal(name, raw)
+    if field.kind == "integer":
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_INTEGER:
+            raise BadInputError(f"field {name!r} must be an integer from 0 to {MAX_INTEGER}")
+        return raw
+    if field.kind == "counts":
+        return _counts(name, raw)
     if field.kind == "enums":
         if not isinstance(raw, list) or not raw or not all(item in field.choices for item in raw):
             raise BadInputError(f"field {name!r} must be a non-empty list of {field.choices}")
@@ -112,3 +135,22 @@ def _decimal(name: str, raw: Any) -> Decimal:
     if not value.is_finite() or value < 0 or value >= MAX_DECIMAL:
         raise BadInputError(f"field {name!r} must be a non-negative number below 10^12")
     return value
+
+
+def _counts(name: str, raw: Any) -> dict[str, int]:
+    """Amounts by unit, in integer milli-units (thousandths are the finest amount kept)."""
+    if not isinstance(raw, dict) or len(raw) > MAX_UNITS:
+        raise BadInputError(f"field {name!r} must be an object of at most {MAX_UNITS} units")
+    counts: dict[str, int] = {}
+    for unit, amount in raw.items():
+        if not re.fullmatch(UNIT_PATTERN, unit):
+            raise BadInputError(f"field {name!r}: unit {unit[:40]!r} must match {UNIT_PATTERN}")
+        if isinstance(amount, bool) or not isinstance(amount, int | float):
+            raise BadInputError(f"field {name!r}: {unit} must be a number")
+        milli = Decimal(str(amount)) * 1000
+        if not milli.is_finite() or milli < 0 or milli > MAX_INTEGER * 1000:
+            raise BadInputError(f"field {name!r}: {unit} must be from 0 to {MAX_INTEGER}")
+        if milli != milli.to_integral_value():
+            raise BadInputError(f"field {name!r}: {unit} has more than 3 decimals")
+        counts[unit] = int(milli)
+    return counts

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from shared.config import EnvReader
+from shared.usage_limits import parse_defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,13 @@ class ApiConfig:
     cache_closed_ttl_seconds: int = 86400
     cache_settle_seconds: int = 300
     max_raw_range_days: int = 31
+    # LLM usage limits (ADR 0010) and budgets (ADR 0015).
+    limits_defaults: str = ""
+    limits_burst_percent: int = 0
+    is_limits_cascading: bool = True
+    limits_lease_ttl_seconds: int = 300
+    budget_evaluation_seconds: int = 60
+    budget_webhook_timeout_seconds: int = 5
 
 
 def load_config(environ: Mapping[str, str]) -> ApiConfig:
@@ -64,6 +72,20 @@ def load_config(environ: Mapping[str, str]) -> ApiConfig:
         cache_closed_ttl_seconds=env.integer("API_CACHE_CLOSED_TTL_SECONDS", 86400, minimum=1),
         cache_settle_seconds=env.integer("API_CACHE_SETTLE_SECONDS", 300),
         max_raw_range_days=env.integer("API_MAX_RAW_RANGE_DAYS", 31, minimum=1),
+        limits_defaults=env.text("LIMITS_DEFAULTS", ""),
+        limits_burst_percent=env.integer("LIMITS_BURST_PERCENT", 0, maximum=1000),
+        is_limits_cascading=env.flag("LIMITS_CASCADE", True),
+        limits_lease_ttl_seconds=env.integer(
+            "LIMITS_LEASE_TTL_SECONDS", 300, minimum=1, maximum=86400
+        ),
+        budget_evaluation_seconds=env.integer("BUDGET_EVALUATION_SECONDS", 60, minimum=1),
+        budget_webhook_timeout_seconds=env.integer(
+            "BUDGET_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1, maximum=60
+        ),
     )
+    try:
+        parse_defaults(config.limits_defaults, config.limits_burst_percent)
+    except ValueError as exc:
+        env.problems.append(f"LIMITS_DEFAULTS: {exc}")
     env.check()
     return config

@@ -1,4 +1,4 @@
-"""Typed keys for what the API application holds: pool, Redis, auth, limiter, cache, config."""
+"""Typed keys for what the API application holds: pool, Redis, auth, limiters, cache, config."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from aiohttp import web
 from psycopg_pool import AsyncConnectionPool
 
 from services.api.auth import Authenticator
+from services.api.budgets.evaluator import BudgetEvaluator
 from services.api.cache import ResponseCache
 from services.api.config import ApiConfig
+from services.api.limits.service import UsageLimiter
 from services.api.ratelimit import RateLimiter
 
 CONFIG = web.AppKey("config", ApiConfig)
@@ -17,3 +19,5 @@ REDIS = web.AppKey("redis", redis.Redis)
 AUTH = web.AppKey("auth", Authenticator)
 LIMITER = web.AppKey("limiter", RateLimiter)
 CACHE = web.AppKey("cache", ResponseCache)
+USAGE_LIMITER = web.AppKey("usage_limiter", UsageLimiter)
+BUDGETS = web.AppKey("budgets", BudgetEvaluator)

@@ -6,12 +6,13 @@ import time
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.process_collector import ProcessCollector
 
 
 class ApiMetrics:
-    """Requests and latency by route (templates, never raw paths), cache, rate limits, auth."""
+    """Requests and latency by route (templates, never raw paths), cache, rate limits, auth,
+    and the budgets' gauges (`llm_budget_*`, one series per stored budget)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -39,6 +40,35 @@ class ApiMetrics:
         )  # fmt: skip
         self.rate_limit_errors = Counter(
             "api_rate_limit_errors_total", "Redis failures of the rate limiter (request admitted).",
+            registry=self.registry,
+        )  # fmt: skip
+        budget = ["project", "budget_id", "scope", "period"]
+        self.budget_spend_usd = Gauge(
+            "llm_budget_spend_usd", "LLM spend of a budget in its current period (USD).", budget,
+            registry=self.registry,
+        )  # fmt: skip
+        self.budget_limit_usd = Gauge(
+            "llm_budget_limit_usd", "A budget's USD limit per period.", budget,
+            registry=self.registry,
+        )  # fmt: skip
+        self.budget_spend_tokens = Gauge(
+            "llm_budget_spend_tokens", "Tokens of a budget in its current period.", budget,
+            registry=self.registry,
+        )  # fmt: skip
+        self.budget_limit_tokens = Gauge(
+            "llm_budget_limit_tokens", "A budget's token limit per period.", budget,
+            registry=self.registry,
+        )  # fmt: skip
+        self.budget_period_seconds = Gauge(
+            "llm_budget_period_seconds", "Length of a budget's current period.", budget,
+            registry=self.registry,
+        )  # fmt: skip
+        self.budget_webhooks = Counter(
+            "api_budget_webhooks_total", "Budget threshold webhooks by outcome (sent, failed).",
+            ["outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.budget_evaluation_errors = Counter(
+            "api_budget_evaluation_errors_total", "Budget evaluation rounds that failed.",
             registry=self.registry,
         )  # fmt: skip
         self.auth_failures = Counter(

@@ -17,11 +17,12 @@ _ERRORS = {
     "403": "The key lacks the scope, or the project is not the key's.",
     "404": "Not found in the caller's project.",
     "422": "The query is too wide for the raw tables; the message says how to narrow it.",
-    "429": "Over the key's rate limit; see Retry-After and RateLimit-* headers.",
+    "429": "Over the key's rate limit, or (acquire) a usage limit; see Retry-After.",
     "503": "A dependency is unavailable or the query timed out; retry after Retry-After.",
 }
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "read": [{"bearerAuth": []}, {"apiKeyAuth": []}, {"basicAuth": []}],
+    "ingest": [{"bearerAuth": []}, {"apiKeyAuth": []}],
     "admin": [{"bearerAuth": []}, {"apiKeyAuth": []}],
     "operator": [{"bearerAuth": []}, {"apiKeyAuth": []}],
     "none": [],

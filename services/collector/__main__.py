@@ -14,6 +14,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from services.collector.admission import InflightBytes
 from services.collector.config import CollectorConfig, load_config
 from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
@@ -36,6 +37,7 @@ from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from services.collector.redaction_metrics import RedactionCollector
 from services.collector.rest_ingest import RestIngest
+from services.collector.usage_feed import build_usage_feed
 from shared.db import open_pool
 from shared.errors import ConfigError
 from shared.log import configure_logging
@@ -71,7 +73,8 @@ async def serve(config: CollectorConfig) -> None:
         )
         quota = build_quota(client, pool, config, metrics)
         # Log records pass through a pipeline of their own: the redact steps of the same config.
-        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota)
+        usage_feed = build_usage_feed(client, pool, config, metrics)
+        receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota, usage_feed)
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
             stack.push_async_callback(_cancel, watch)
@@ -88,22 +91,26 @@ async def serve(config: CollectorConfig) -> None:
         price_watch = asyncio.create_task(prices.watch(swap_pipelines), name="price-overrides")
         stack.push_async_callback(_cancel, price_watch)
         projects = build_resolver(pool, config, metrics)
+        inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
         grpc_server, _ = build_server(
-            receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes
-        )
+            receiver, projects, metrics, config.host, config.grpc_port, config.max_request_bytes,
+            inflight, config.reuse_port,
+        )  # fmt: skip
         await grpc_server.start()
         stack.push_async_callback(grpc_server.stop, _GRACE_SECONDS)
         http_app = build_app(
-            receiver, projects, metrics, config.max_request_bytes, config.cors_origins
-        )
+            receiver, projects, metrics, config.max_request_bytes, inflight, config.cors_origins,
+            config.body_timeout_seconds,
+        )  # fmt: skip
         RestIngest(
             receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
             config.max_request_bytes, quota,
         ).add_routes(http_app)  # fmt: skip
         # The receiver decompresses itself, bounded by the request size limit (no gzip bombs).
         http_runner = await start_site(
-            http_app, config.host, config.http_port, auto_decompress=False
-        )
+            http_app, config.host, config.http_port, auto_decompress=False,
+            reuse_port=config.reuse_port,
+        )  # fmt: skip
         stack.push_async_callback(http_runner.cleanup)
         metrics_runner = await start_site(
             build_metrics_app(metrics.registry), config.host, config.metrics_port

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from shared.config import EnvReader
 from shared.handoff import DEFAULT_STREAM
+from shared.usage_limits import parse_defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,11 @@ class CollectorConfig:
     stream: str = DEFAULT_STREAM
     max_stream_entries: int = 20000
     max_request_bytes: int = 16 * 1024 * 1024
+    # Bytes of requests received and not yet answered (services/collector/admission.py).
+    max_inflight_bytes: int = 64 * 1024 * 1024
+    # Several collector processes may share the OTLP ports (SO_REUSEPORT); see ADR 0016.
+    reuse_port: bool = False
+    body_timeout_seconds: int = 30
     pipeline_file: str = ""
     redact_hash_secret: str = field(default="", repr=False)
     dev_mode: bool = False
@@ -39,6 +45,10 @@ class CollectorConfig:
     cors_origins: tuple[str, ...] = ()
     rest_open_span_ttl_seconds: int = 86400
     price_overrides_refresh_seconds: int = 30
+    # LLM usage limits fed by observed usage (ADR 0010); the same values as the API's.
+    limits_defaults: str = ""
+    limits_burst_percent: int = 0
+    is_limits_cascading: bool = True
 
 
 def load_config(environ: Mapping[str, str]) -> CollectorConfig:
@@ -55,6 +65,11 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         max_request_bytes=env.integer(
             "COLLECTOR_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024
         ),
+        max_inflight_bytes=env.integer(
+            "COLLECTOR_MAX_INFLIGHT_BYTES", 64 * 1024 * 1024, minimum=1024
+        ),
+        reuse_port=env.flag("COLLECTOR_REUSE_PORT", False),
+        body_timeout_seconds=env.integer("COLLECTOR_BODY_TIMEOUT_SECONDS", 30, minimum=1),
         pipeline_file=env.text("COLLECTOR_PIPELINE_FILE", ""),
         redact_hash_secret=env.text("REDACT_HASH_SECRET", ""),
         dev_mode=env.flag("LLMOBS_DEV_MODE", False),
@@ -76,6 +91,13 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
         price_overrides_refresh_seconds=env.integer(
             "PRICE_OVERRIDES_REFRESH_SECONDS", 30, minimum=1
         ),
+        limits_defaults=env.text("LIMITS_DEFAULTS", ""),
+        limits_burst_percent=env.integer("LIMITS_BURST_PERCENT", 0, maximum=1000),
+        is_limits_cascading=env.flag("LIMITS_CASCADE", True),
     )
+    try:
+        parse_defaults(config.limits_defaults, config.limits_burst_percent)
+    except ValueError as exc:
+        env.problems.append(f"LIMITS_DEFAULTS: {exc}")
     env.check()
     return config

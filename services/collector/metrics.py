@@ -50,6 +50,17 @@ class CollectorMetrics:
             "collector_quota_refusals_total", "Requests refused over a project's ingest quota.",
             ["signal", "transport", "limit"], registry=r,
         )  # fmt: skip
+        # Observed usage fed to the LLM usage limits (ADR 0010).
+        self.limit_usage_spans = Counter(
+            "collector_limit_usage_spans_total",
+            "Counted LLM calls of projects with usage limits: charged to their buckets, or left "
+            "to the lease they name (leased).", ["outcome"], registry=r,
+        )  # fmt: skip
+        self.limit_usage_errors = Counter(
+            "collector_limit_usage_errors_total",
+            "Batches whose usage could not be charged (Redis or the limit rules unavailable).",
+            registry=r,
+        )  # fmt: skip
         self.quota_check_errors = Counter(
             "collector_quota_check_errors_total",
             "Quota checks that failed on Redis; the request was admitted (fail open).",
@@ -59,6 +70,12 @@ class CollectorMetrics:
             "collector_quota_limit_lookups_total",
             "Per-project quota lookups: hit, miss, stale, or default (database down).",
             ["result"], registry=r,
+        )  # fmt: skip
+        self.inflight_bytes = Gauge(
+            "collector_inflight_request_bytes",
+            "Bytes of requests received and not yet answered (bounded by"
+            " COLLECTOR_MAX_INFLIGHT_BYTES; over it requests are refused 429).",
+            registry=r,
         )  # fmt: skip
         self.handoff_entries = Gauge(
             "collector_handoff_stream_length", "Entries waiting in the hand-off stream.",

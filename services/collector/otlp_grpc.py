@@ -11,12 +11,14 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from services.collector.admission import InflightBytes
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
 from services.collector.receive import Receiver
 from services.collector.signals import SIGNALS, OtlpSignal
 from shared.errors import (
     BadInputError,
+    ConfigError,
     ObservatoryError,
     PayloadTooLargeError,
     PermissionDeniedError,
@@ -74,8 +76,10 @@ class ExportService:
         receiver: Receiver,
         projects: ProjectResolver,
         metrics: CollectorMetrics,
+        inflight: InflightBytes,
     ) -> None:
         self._signal = signal
+        self._inflight = inflight
         self._receiver = receiver
         self._projects = projects
         self._metrics = metrics
@@ -89,8 +93,9 @@ class ExportService:
             project_id = await self._projects.resolve(
                 context.invocation_metadata() or (), TRANSPORT
             )
-            request = parse_protobuf(body, signal.request_type)
-            outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
+            with self._inflight.reserve(len(body)):
+                request = parse_protobuf(body, signal.request_type)
+                outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             await abort_with(context, exc)
@@ -109,22 +114,33 @@ def build_server(
     host: str,
     port: int,
     max_request_bytes: int,
+    inflight: InflightBytes,
+    reuse_port: bool = False,
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server with the trace, metrics and logs services; returns it and its port."""
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", max_request_bytes),
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            # grpc enables SO_REUSEPORT by default: a second collector on the port would start
+            # silently beside the first. Only when asked for.
+            ("grpc.so_reuseport", int(reuse_port)),
         ]
     )
     for signal in SIGNALS:
         handler = grpc.unary_unary_rpc_method_handler(
-            ExportService(signal, receiver, projects, metrics).export,
+            ExportService(signal, receiver, projects, metrics, inflight).export,
             request_deserializer=None,
             response_serializer=signal.response_type.SerializeToString,
         )
         server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(signal.grpc_service, {"Export": handler}),)
         )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError as exc:  # grpc's "Failed to bind": the port is taken or not ours
+        raise ConfigError(
+            f"cannot listen for OTLP/gRPC on {host}:{port} (COLLECTOR_GRPC_PORT): the address is"
+            " in use or unavailable; several collectors share it only with COLLECTOR_REUSE_PORT"
+        ) from exc
     return server, bound

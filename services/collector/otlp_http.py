@@ -3,6 +3,7 @@ limits and status codes; answers in the request's content type (protobuf or JSON
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 
+from services.collector.admission import InflightBytes
 from services.collector.cors import RECEIVER_CORS
 from services.collector.metrics import CollectorMetrics
 from services.collector.projects import ProjectResolver
@@ -27,6 +29,7 @@ from shared.errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
     ProcessingError,
+    RequestTimeoutError,
     RetryableError,
     ThrottledError,
     UnauthenticatedError,
@@ -45,12 +48,16 @@ RECEIVER_KEY = web.AppKey("receiver", Receiver)
 PROJECTS_KEY = web.AppKey("projects", ProjectResolver)
 METRICS_KEY = web.AppKey("metrics", CollectorMetrics)
 MAX_BYTES_KEY = web.AppKey("max_request_bytes", int)
+INFLIGHT_KEY = web.AppKey("inflight", InflightBytes)
+BODY_TIMEOUT_KEY = web.AppKey("body_timeout_seconds", float)
 
 
 def http_status(error: ObservatoryError) -> int:
     """The HTTP status for an error kind (OTLP/HTTP spec: 429/503 retryable, 4xx final)."""
     if isinstance(error, PayloadTooLargeError):
         return 413
+    if isinstance(error, RequestTimeoutError):
+        return 408
     if isinstance(error, UnsupportedMediaTypeError):
         return 415
     if isinstance(error, BadInputError):
@@ -87,15 +94,24 @@ def error_response(error: ObservatoryError, content_type: str) -> web.Response:
     )
 
 
-async def read_body(request: web.Request, max_bytes: int) -> bytes:
-    """Read and decompress the body, enforcing the limit on both sizes (no gzip bombs)."""
+async def read_body(request: web.Request, max_bytes: int, timeout_seconds: float) -> bytes:
+    """Read and decompress the body, enforcing the limit on both sizes (no gzip bombs) and a
+    deadline for the whole body (no slow-loris uploads holding connections forever)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLargeError(f"request body exceeds the limit of {max_bytes} bytes")
     raw = bytearray()
-    async for chunk in request.content.iter_chunked(65536):
-        raw.extend(chunk)
-        if len(raw) > max_bytes:
-            raise PayloadTooLargeError(f"request body exceeds the limit of {max_bytes} bytes")
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            async for chunk in request.content.iter_chunked(65536):
+                raw.extend(chunk)
+                if len(raw) > max_bytes:
+                    raise PayloadTooLargeError(
+                        f"request body exceeds the limit of {max_bytes} bytes"
+                    )
+    except TimeoutError as exc:
+        raise RequestTimeoutError(
+            f"request body not received within {timeout_seconds:g} seconds"
+        ) from exc
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     return decompress(bytes(raw), encoding, max_bytes)
 
@@ -172,9 +188,12 @@ def export_handler(signal: OtlpSignal[Any]) -> Callable[[web.Request], Awaitable
         try:
             project_id = await app[PROJECTS_KEY].resolve(request.headers, TRANSPORT)
             check_content_type(content_type)
-            body = await read_body(request, app[MAX_BYTES_KEY])
-            parsed = parse_body(body, content_type, signal)
-            outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
+            with app[INFLIGHT_KEY].reserve(request.content_length or 0) as held:
+                body = await read_body(request, app[MAX_BYTES_KEY], app[BODY_TIMEOUT_KEY])
+                held.grow_to(len(body))
+                parsed = parse_body(body, content_type, signal)
+                del body
+                outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             return error_response(exc, content_type)
@@ -198,7 +217,9 @@ def build_app(
     projects: ProjectResolver,
     metrics: CollectorMetrics,
     max_request_bytes: int,
+    inflight: InflightBytes,
     cors_origins: tuple[str, ...] = (),
+    body_timeout_seconds: float = 30.0,
 ) -> web.Application:
     """The OTLP/HTTP application."""
     # aiohttp's own limit stays above ours so our check answers with a clear 413.
@@ -210,6 +231,8 @@ def build_app(
     app[PROJECTS_KEY] = projects
     app[METRICS_KEY] = metrics
     app[MAX_BYTES_KEY] = max_request_bytes
+    app[INFLIGHT_KEY] = inflight
+    app[BODY_TIMEOUT_KEY] = body_timeout_seconds
     for signal in SIGNALS:
         app.router.add_post(signal.http_path, export_handler(signal))
         if signal.name == SIGNAL_TRACES:

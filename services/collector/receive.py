@@ -18,6 +18,7 @@ from services.collector.metrics import CollectorMetrics
 from services.collector.pipeline import Pipeline
 from services.collector.processors.truncate import count_truncated
 from services.collector.quota import IngestQuota
+from services.collector.usage_feed import UsageFeed
 from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, SIGNAL_TRACES, Record
 from shared.log_record import LogRecord
 from shared.otlp.logs import decode_logs_request
@@ -53,6 +54,7 @@ class Receiver:
         metrics: CollectorMetrics,
         log_pipeline: Pipeline[LogRecord] | None = None,
         quota: IngestQuota | None = None,
+        usage_feed: UsageFeed | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.log_pipeline = (
@@ -61,6 +63,7 @@ class Receiver:
         self._exporter = exporter
         self._metrics = metrics
         self._quota = quota
+        self._usage_feed = usage_feed
 
     async def export_traces(
         self, request: ExportTraceServiceRequest, project_id: str, transport: str
@@ -114,6 +117,8 @@ class Receiver:
         processed = process(records)
         if processed:
             await self._exporter.hand_off(signal, project_id, processed)
+            if self._usage_feed is not None and signal == SIGNAL_TRACES:
+                await self._usage_feed.record(project_id, processed)  # type: ignore[arg-type]
         metrics.spans_processed.labels(signal, transport).inc(len(processed))
         if signal == SIGNAL_TRACES:
             metrics.truncated_values.inc(count_truncated(processed))  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from services.collector.metrics import CollectorMetrics
 from services.collector.open_spans import OpenSpans
-from services.collector.otlp_http import http_status, read_body
+from services.collector.otlp_http import BODY_TIMEOUT_KEY, http_status, read_body
 from services.collector.projects import ProjectResolver
 from services.collector.quota import IngestQuota
 from services.collector.receive import Receiver
@@ -189,7 +189,8 @@ class RestIngest:
             raise UnsupportedMediaTypeError(
                 f"Content-Type {request.content_type or '(none)'!r} is not supported; use {JSON}"
             )
-        return parse_json_body(await read_body(request, self._max_request_bytes))
+        body = await read_body(request, self._max_request_bytes, request.app[BODY_TIMEOUT_KEY])
+        return parse_json_body(body)
 
     def _handled(self, endpoint: Callable[[web.Request, str], Awaitable[web.Response]]) -> Handler:
         """Authenticate, run, and map errors to JSON responses: this transport's one mapping."""

@@ -62,6 +62,8 @@ class StorageConfig:
     migrate_on_start: bool = True
     # Mixed into API key hashes by the key commands; the collector and API use the same value.
     key_pepper: str = field(default="", repr=False)
+    # The operator's key (as the API's): may re-price any project on the admin API.
+    admin_key: str = field(default="", repr=False)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     retention_batch_rows: int = 5000
     housekeeping_interval_seconds: int = 3600
@@ -92,6 +94,7 @@ def load_config(environ: Mapping[str, str]) -> StorageConfig:
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         migrate_on_start=env.flag("STORAGE_MIGRATE_ON_START", True),
         key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),
+        admin_key=env.text("LLMOBS_ADMIN_KEY", ""),
         retention=_load_retention(env),
         retention_batch_rows=env.integer("STORAGE_RETENTION_BATCH_ROWS", 5000, minimum=1),
         housekeeping_interval_seconds=env.integer(

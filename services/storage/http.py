@@ -1,4 +1,5 @@
-"""The storage admin HTTP API on 8081: health, statistics, dead letters and retention."""
+"""The storage admin HTTP API on 8081: health, statistics, dead letters, retention and
+re-pricing (services/storage/repricing_http.py)."""
 
 from __future__ import annotations
 
@@ -12,22 +13,37 @@ from aiohttp import web
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from redis.exceptions import RedisError
 
+from services.storage.admin_auth import AdminAuthenticator
+from services.storage.app_keys import (
+    AUTH_KEY,
+    CONFIG_KEY,
+    CONSUMER_KEY,
+    HOUSEKEEPER_KEY,
+    INGESTOR_KEY,
+    POOL_KEY,
+    REDIS_KEY,
+)
 from services.storage.config import StorageConfig
 from services.storage.consume import StreamConsumer
 from services.storage.dead_letters import list_dead_letters, replay_dead_letter
 from services.storage.housekeeping import Housekeeper
 from services.storage.ingest import Ingestor, IngestState
-from shared.errors import BadInputError
+from services.storage.repricing_http import get_repricing_run, get_repricing_runs, post_repricing
+from services.storage.repricing_store import RepricingConflictError
+from shared.errors import (
+    BadInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+    UnavailableError,
+)
 from shared.health import dependency_report
-
-POOL_KEY = web.AppKey("pool", AsyncConnectionPool)
-REDIS_KEY = web.AppKey("redis", redis.Redis)
-INGESTOR_KEY = web.AppKey("ingestor", Ingestor)
-CONSUMER_KEY = web.AppKey("consumer", StreamConsumer)
-HOUSEKEEPER_KEY = web.AppKey("housekeeper", Housekeeper)
-CONFIG_KEY = web.AppKey("config", StorageConfig)
+from shared.keystore import KeyStore
 
 _RATE_WINDOW_SECONDS = 60.0
+# Admin keys are looked up as the collector does: cached, a revocation applies within the TTL.
+_KEY_TTL_SECONDS = 30.0
+_KEY_MAX_STALE_SECONDS = 300.0
 _MAX_LIST = 1000
 
 
@@ -122,11 +138,27 @@ async def retention_run(request: web.Request) -> web.Response:
 
 @web.middleware
 async def map_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Bad parameters: 400 with the reason. Redis or PostgreSQL down: 503, retry later."""
+    """Bad parameters: 400 with the reason; no or a wrong key: 401, 403; unknown: 404; a
+    conflict: 409. Redis or PostgreSQL down: 503, retry later."""
     try:
         response: web.StreamResponse = await handler(request)
     except BadInputError as exc:
         return web.json_response({"error": str(exc)}, status=400)
+    except UnauthenticatedError as exc:
+        return web.json_response(
+            {"error": str(exc)}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    except PermissionDeniedError as exc:
+        return web.json_response({"error": str(exc)}, status=403)
+    except NotFoundError as exc:
+        return web.json_response({"error": str(exc)}, status=404)
+    except RepricingConflictError as exc:
+        return web.json_response({"error": str(exc)}, status=409)
+    except UnavailableError as exc:
+        return web.json_response(
+            {"error": str(exc)}, status=503,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        )  # fmt: skip
     except (RedisError, psycopg.OperationalError, PoolTimeout) as exc:
         return web.json_response(
             {"error": f"unavailable: {type(exc).__name__}"}, status=503,
@@ -147,10 +179,15 @@ def build_app(
     app[INGESTOR_KEY] = ingestor
     app[CONSUMER_KEY] = consumer
     app[HOUSEKEEPER_KEY] = housekeeper
+    keys = KeyStore(pool, config.key_pepper, _KEY_TTL_SECONDS, _KEY_MAX_STALE_SECONDS)
+    app[AUTH_KEY] = AdminAuthenticator(keys, config.admin_key)
     app.router.add_get("/health", health)
     app.router.add_get("/health/detailed", health_detailed)
     app.router.add_get("/stats", stats)
     app.router.add_get("/dead-letters", dead_letters)
     app.router.add_post("/dead-letters/{entry_id}/replay", replay)
     app.router.add_post("/retention/run", retention_run)
+    app.router.add_post("/repricing", post_repricing)
+    app.router.add_get("/repricing", get_repricing_runs)
+    app.router.add_get("/repricing/{run_id}", get_repricing_run)
     return app

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from services.storage.batcher import PendingBatch, collect_batch
 from services.storage.config import StorageConfig
@@ -29,6 +29,15 @@ from shared.handoff import SIGNAL_LOGS, SIGNAL_METRICS, SIGNAL_TRACES, SIGNALS, 
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF_SECONDS = 10.0
+# The database's state, not a record, is at fault: wait and retry, never dead-letter. A full
+# disk and a cancelled statement are OperationalErrors; a database switched to read-only and a
+# revoked grant are not, and would otherwise dead-letter the whole backlog record by record.
+_TRANSIENT_DB_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.errors.DeadlockDetected,
+    psycopg.errors.ReadOnlySqlTransaction,
+    psycopg.errors.InsufficientPrivilege,
+)
 
 
 @dataclass(slots=True)
@@ -86,10 +95,21 @@ class Ingestor:
                 if batch.entries:
                     await self._process(batch)
                 await self._update_lag()
+            except ResponseError as exc:
+                await self._back_off("redis", exc)
+                if "NOGROUP" in str(exc):
+                    # Redis came back without the stream (restarted without persistence, or
+                    # flushed): create the group again so that new batches are read.
+                    await self._recreate_group()
             except (RedisError, OSError) as exc:
                 await self._back_off("redis", exc)
             else:
                 self._failures = 0
+
+    async def _recreate_group(self) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self._consumer.ensure_group()
+            log.error("the hand-off stream's consumer group was missing and has been recreated")
 
     async def _claim_stale(self) -> None:
         entries = await self._consumer.claim_stale(count=256)
@@ -136,7 +156,7 @@ class Ingestor:
             try:
                 async with self._pool.connection() as conn:
                     written = await self._writer.write(conn, rows)
-            except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
+            except _TRANSIENT_DB_ERRORS as exc:
                 await self._back_off("database", exc)
                 continue
             except psycopg.Error as exc:  # the database refuses a record: find it, keep the rest
@@ -160,7 +180,7 @@ class Ingestor:
                     try:
                         async with self._pool.connection() as conn:
                             written = await self._writer.write(conn, _rows(single))
-                    except (psycopg.OperationalError, psycopg.errors.DeadlockDetected) as exc:
+                    except _TRANSIENT_DB_ERRORS as exc:
                         await self._back_off("database", exc)
                         continue
                     except psycopg.Error as exc:

@@ -32,11 +32,16 @@ _ROLLUP_CLASSES = ("rollup_1m", "rollup_1h", "rollup_1d")
 # latency_hist_* views read two of them each).
 _ROLLUPS: dict[Backend, dict[str, tuple[str, ...]]] = {
     Backend.POSTGRES: {
-        f"rollup_{level}": (f"usage_{level}", f"latency_hist_{level}")
+        f"rollup_{level}": (f"usage_{level}", f"latency_hist_{level}", f"sampled_out_{level}")
         for level in ("1m", "1h", "1d")
     },
     Backend.TIMESCALE: {
-        f"rollup_{level}": (f"usage_{level}", f"duration_hist_{level}", f"ttft_hist_{level}")
+        f"rollup_{level}": (
+            f"usage_{level}",
+            f"duration_hist_{level}",
+            f"ttft_hist_{level}",
+            f"sampled_out_{level}",
+        )
         for level in ("1m", "1h", "1d")
     },
 }

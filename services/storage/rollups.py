@@ -18,7 +18,7 @@ CREATE TEMP TABLE IF NOT EXISTS new_llm_calls (
     service_name text, environment text, is_error boolean, input_tokens bigint,
     output_tokens bigint, cache_read_tokens bigint, cache_write_tokens bigint,
     reasoning_tokens bigint, cost_usd numeric, duration_ms double precision,
-    ttft_ms double precision
+    ttft_ms double precision, sample_weight numeric
 ) ON COMMIT DELETE ROWS
 """
 
@@ -31,7 +31,7 @@ captured AS (
            coalesce(request_model, response_model, ''), coalesce(operation, ''), service_name,
            environment, coalesce(is_error OR status_code = 2, false),
            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
-           cost_usd, duration_ms, time_to_first_token_ms
+           cost_usd, duration_ms, time_to_first_token_ms, sample_weight
     FROM inserted WHERE llm_is_counted
     RETURNING 1
 )"""
@@ -80,9 +80,28 @@ ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 ON CONFLICT ({keys}, metric, bucket_idx) DO UPDATE SET count = h.count + excluded.count
 """
 
+# What weighted calls stand for beyond themselves (migration 009): (weight - 1) times each.
+_FOLD_SAMPLED_OUT = """
+INSERT INTO sampled_out_{level} AS s ({keys}, requests, input_tokens, output_tokens, cost_usd)
+SELECT date_bin('{width}', start_time, {origin}), project_id, provider, model, operation,
+       service_name, environment, sum(sample_weight - 1),
+       coalesce(sum(input_tokens * (sample_weight - 1)), 0),
+       coalesce(sum(output_tokens * (sample_weight - 1)), 0),
+       coalesce(sum(cost_usd * (sample_weight - 1)), 0)
+FROM new_llm_calls
+WHERE sample_weight IS NOT NULL
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6, 7
+ON CONFLICT ({keys}) DO UPDATE SET
+    requests = s.requests + excluded.requests,
+    input_tokens = s.input_tokens + excluded.input_tokens,
+    output_tokens = s.output_tokens + excluded.output_tokens,
+    cost_usd = s.cost_usd + excluded.cost_usd
+"""
+
 FOLDS: tuple[str, ...] = tuple(
     template.format(level=level, width=width, origin=_ORIGIN, keys=_KEYS, merge=_MERGE)
-    for template in (_FOLD_USAGE, _FOLD_HISTOGRAM)
+    for template in (_FOLD_USAGE, _FOLD_HISTOGRAM, _FOLD_SAMPLED_OUT)
     for level, width in _LEVELS.items()
 )
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from services.storage.columns import json_text, jsonb_safe, pg_text, service_name
+
+# Set by the collector's sample step (services/collector/processors/sample.py) on spans it kept
+# by rate: 1/rate, so that sums over kept spans estimate the totals before sampling.
+SAMPLE_WEIGHT_ATTRIBUTE = "llmobs.sample_weight"
 
 # Staging columns, in COPY order. Timestamps travel as nanoseconds and are converted in SQL,
 # exactly (integer microseconds), rather than through floating point here.
@@ -15,7 +20,7 @@ STAGING_COLUMNS: tuple[str, ...] = (
     "status_code", "status_message", "trace_state", "flags", "service_name",
     "attributes", "events", "links", "dropped_attributes_count", "dropped_events_count",
     "dropped_links_count", "resource_attributes", "resource_schema_url", "scope_name",
-    "scope_version", "scope_attributes",
+    "scope_version", "scope_attributes", "sample_weight",
     "llm_convention", "llm_span_type", "llm_is_counted", "provider", "provider_raw", "operation",
     "request_model", "response_model", "response_id",
     "input_tokens", "output_tokens", "total_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -53,7 +58,7 @@ def span_row(record: dict[str, Any]) -> tuple[Any, ...]:
         record["dropped_events_count"], record["dropped_links_count"],
         json_text(jsonb_safe(resource)), pg_text(record["resource_schema_url"]),
         pg_text(record["scope_name"]), pg_text(record["scope_version"]),
-        json_text(jsonb_safe(record["scope_attributes"])),
+        json_text(jsonb_safe(record["scope_attributes"])), sample_weight(record["attributes"]),
     )  # fmt: skip
     llm = record.get("llm")
     if llm:
@@ -62,6 +67,14 @@ def span_row(record: dict[str, Any]) -> tuple[Any, ...]:
     if identity:
         return head + _identity_columns(identity)
     return head + _NO_LLM
+
+
+def sample_weight(attributes: dict[str, Any]) -> float | None:
+    """The weight the collector's sample step gave a span it kept by rate (None: weight 1)."""
+    weight = attributes.get(SAMPLE_WEIGHT_ATTRIBUTE)
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        return None
+    return float(weight) if 1 < weight < math.inf else None
 
 
 _SESSION_AT = STAGING_COLUMNS.index("session_id") - STAGING_COLUMNS.index("llm_convention")

@@ -27,7 +27,7 @@ CREATE TEMP TABLE IF NOT EXISTS spans_staging (
     service_name text, attributes jsonb, events jsonb, links jsonb,
     dropped_attributes_count integer, dropped_events_count integer, dropped_links_count integer,
     resource_attributes jsonb, resource_schema_url text, scope_name text, scope_version text,
-    scope_attributes jsonb,
+    scope_attributes jsonb, sample_weight numeric,
     llm_convention text, llm_span_type text, llm_is_counted boolean, provider text,
     provider_raw text, operation text, request_model text, response_model text, response_id text,
     input_tokens bigint, output_tokens bigint, total_tokens bigint, cache_read_tokens bigint,
@@ -64,11 +64,12 @@ WITH inserted AS (
     ORDER BY project_id, trace_id, span_id, start_time_unix_nano
     ON CONFLICT (project_id, trace_id, span_id, start_time) DO NOTHING
     RETURNING project_id, trace_id, span_id, parent_span_id, name, service_name, start_time,
-              end_time, status_code, llm_is_counted, input_tokens, output_tokens, cost_usd,
+              end_time, status_code, llm_is_counted, llm_convention, input_tokens,
+              output_tokens, cost_usd,
               session_id, user_id, provider, request_model, response_model, operation,
               span_environment(resource_attributes) AS environment, is_error, duration_ms,
               time_to_first_token_ms,
-              cache_read_tokens, cache_write_tokens, reasoning_tokens
+              cache_read_tokens, cache_write_tokens, reasoning_tokens, sample_weight
 ),{{capture}} folded AS (
 INSERT INTO traces AS t (project_id, trace_id, start_time, end_time, root_span_id, root_name,
                          service_name, span_count, error_count, llm_call_count, input_tokens,
@@ -103,38 +104,88 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
     session_id = coalesce(t.session_id, excluded.session_id),
     user_id = coalesce(t.user_id, excluded.user_id),
     updated_at = now()
-RETURNING 1
+RETURNING project_id, trace_id, session_id IS NOT NULL OR user_id IS NOT NULL AS has_identity,
+          xmax = 0 AS is_created
 )
-SELECT count(*) FROM inserted
+SELECT (SELECT count(*) FROM inserted),
+       (SELECT coalesce(json_agg(json_build_array(project_id, trace_id, is_lacking, brings)), '[]')
+        FROM ({{backfill}}) c)
 """
-_UPSERT = {
-    Backend.TIMESCALE: _UPSERT_TEMPLATE.replace("{capture}", ""),
-    Backend.POSTGRES: _UPSERT_TEMPLATE.replace("{capture}", CAPTURE_NEW_CALLS + ","),
-}
 
 
 # Session and user stated once for a trace (often only on its root) reach every LLM call of the
-# trace, whichever request brought the call or the root. Only NULLs are filled: idempotent.
-# The time bounds of the batch's traces come first, as constants: the update then touches (and
-# locks) only the partitions of those days, so attaching a partition does not wait for writers.
-_IDENTITY_BOUNDS = """
-SELECT min(start_time), max(end_time) FROM traces
-WHERE (project_id, trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
-  AND (session_id IS NOT NULL OR user_id IS NOT NULL)
+# trace, whichever request brought the call or the root; only NULLs are filled (idempotent).
+# First the staged calls take what their trace row or their batch siblings state. The query
+# returns the traces that lacked an identity in this statement's view: if the batch brings one,
+# calls stored earlier may need it (see _BACKFILL_CANDIDATES).
+_FILL_STAGED_IDENTITY = """
+WITH batch AS (
+    SELECT project_id, trace_id, min(session_id) AS session_id, min(user_id) AS user_id
+    FROM spans_staging GROUP BY project_id, trace_id
+), known AS (
+    SELECT b.project_id, b.trace_id, coalesce(t.session_id, b.session_id) AS session_id,
+           coalesce(t.user_id, b.user_id) AS user_id,
+           t.trace_id IS NULL OR t.session_id IS NULL OR t.user_id IS NULL AS is_lacking
+    FROM batch b LEFT JOIN traces t USING (project_id, trace_id)
+), filled AS (
+    UPDATE spans_staging s
+    SET session_id = coalesce(s.session_id, k.session_id), user_id = coalesce(s.user_id, k.user_id)
+    FROM known k
+    WHERE s.project_id = k.project_id AND s.trace_id = k.trace_id
+      AND s.llm_convention IS NOT NULL
+      AND ((s.session_id IS NULL AND k.session_id IS NOT NULL)
+           OR (s.user_id IS NULL AND k.user_id IS NOT NULL))
+    RETURNING 1
+)
+SELECT project_id, trace_id FROM known WHERE is_lacking
 """
-_PROPAGATE_IDENTITY = """
+
+# After the upsert (which waited for every concurrent writer of these traces), the traces whose
+# stored calls may lack the identity their row now has: those where this batch inserted calls
+# still lacking it (a concurrent writer set it after the fill above read the row), and those,
+# not created by this statement, to which this batch brought an identity.
+_BACKFILL_CANDIDATES = """
+SELECT f.project_id, f.trace_id, i.is_lacking, i.brings_identity AND NOT f.is_created AS brings
+FROM folded f
+JOIN (SELECT project_id, trace_id,
+             bool_or(session_id IS NOT NULL OR user_id IS NOT NULL) AS brings_identity,
+             bool_or(llm_convention IS NOT NULL AND (session_id IS NULL OR user_id IS NULL))
+                 AS is_lacking
+      FROM inserted GROUP BY project_id, trace_id) i USING (project_id, trace_id)
+WHERE f.has_identity
+"""
+
+# The time bounds of those traces come first, as constants: the update then touches (and locks)
+# only the partitions of those days, so attaching a partition does not wait for writers.
+_BACKFILL_IDENTITY = """
+WITH wanted AS (
+    SELECT t.* FROM traces t
+    JOIN unnest(%(projects)s::text[], %(traces)s::text[]) AS w (project_id, trace_id)
+      USING (project_id, trace_id)
+)
 UPDATE spans s
 SET session_id = coalesce(s.session_id, t.session_id),
     user_id = coalesce(s.user_id, t.user_id)
-FROM traces t
-WHERE (t.project_id, t.trace_id) IN (SELECT DISTINCT project_id, trace_id FROM spans_staging)
-  AND s.project_id = t.project_id AND s.trace_id = t.trace_id
+FROM wanted t
+WHERE s.project_id = t.project_id AND s.trace_id = t.trace_id
   AND s.start_time BETWEEN t.start_time AND t.end_time
   AND s.start_time BETWEEN %(lo)s AND %(hi)s
   AND s.llm_convention IS NOT NULL
   AND ((s.session_id IS NULL AND t.session_id IS NOT NULL)
        OR (s.user_id IS NULL AND t.user_id IS NOT NULL))
 """
+_BACKFILL_BOUNDS = """
+SELECT min(start_time), max(end_time) FROM traces
+JOIN unnest(%(projects)s::text[], %(traces)s::text[]) AS w (project_id, trace_id)
+  USING (project_id, trace_id)
+"""
+
+_UPSERT = {
+    backend: _UPSERT_TEMPLATE.replace("{capture}", capture).replace(
+        "{backfill}", _BACKFILL_CANDIDATES.strip()
+    )
+    for backend, capture in ((Backend.TIMESCALE, ""), (Backend.POSTGRES, CAPTURE_NEW_CALLS + ","))
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,15 +242,32 @@ async def _write_spans(
     if backend.keeps_rollups:
         await cursor.execute(CREATE_NEW_CALLS)
     await _stage(cursor, rows, _CREATE_STAGING, _COPY)
+    await cursor.execute(_FILL_STAGED_IDENTITY)
+    lacking = {(project, trace) for project, trace in await cursor.fetchall()}
     await cursor.execute(_UPSERT[backend])
-    counted = await cursor.fetchone()
-    await cursor.execute(_IDENTITY_BOUNDS)
-    bounds = await cursor.fetchone()
-    if bounds and bounds[0] is not None:
-        await cursor.execute(_PROPAGATE_IDENTITY, {"lo": bounds[0], "hi": bounds[1]})
+    row = await cursor.fetchone()
+    counted, candidates = row if row else (0, [])
+    backfill = [
+        (project, trace)
+        for project, trace, has_lacking_calls, brings_identity in candidates
+        if has_lacking_calls or (brings_identity and (project, trace) in lacking)
+    ]
+    if backfill:
+        await _backfill_identity(cursor, backfill)
     if backend.keeps_rollups:
         await fold_new_calls(cursor)
-    return int(counted[0]) if counted else 0
+    return int(counted)
+
+
+async def _backfill_identity(
+    cursor: psycopg.AsyncCursor[Any], traces: Sequence[tuple[str, str]]
+) -> None:
+    """Give the LLM calls stored earlier for these traces the identity their rows now hold."""
+    keys = {"projects": [p for p, _ in traces], "traces": [t for _, t in traces]}
+    await cursor.execute(_BACKFILL_BOUNDS, keys)
+    bounds = await cursor.fetchone()
+    if bounds and bounds[0] is not None:
+        await cursor.execute(_BACKFILL_IDENTITY, {**keys, "lo": bounds[0], "hi": bounds[1]})
 
 
 async def _insert_staged(

@@ -14,6 +14,7 @@ import redis.asyncio as redis
 from aiohttp.test_utils import TestClient, TestServer
 from psycopg_pool import AsyncConnectionPool
 
+from services.collector.admission import InflightBytes
 from services.collector.config import CollectorConfig
 from services.collector.export import StreamExporter
 from services.collector.llm_metrics import STEP_TYPE as LLM_METRICS_STEP
@@ -28,6 +29,7 @@ from services.collector.projects import build_resolver
 from services.collector.quota import build_quota
 from services.collector.receive import Receiver
 from services.collector.rest_ingest import RestIngest
+from services.collector.usage_feed import build_usage_feed
 from shared.apikeys import generate_key, generate_langfuse_pair
 from shared.db import open_pool
 from shared.handoff import Batch, decode_entry
@@ -79,9 +81,13 @@ async def start_collector(
         StreamExporter(client, config.stream, config.max_stream_entries, metrics.handoff_entries),
         metrics,
         quota=quota,
+        usage_feed=build_usage_feed(client, pool, config, metrics),
     )
     projects = build_resolver(pool, config, metrics)
-    app = build_app(receiver, projects, metrics, config.max_request_bytes, config.cors_origins)
+    inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
+    app = build_app(
+        receiver, projects, metrics, config.max_request_bytes, inflight, config.cors_origins
+    )
     RestIngest(
         receiver, projects, OpenSpans(client, config.rest_open_span_ttl_seconds), metrics,
         config.max_request_bytes, quota,
@@ -91,7 +97,7 @@ async def start_collector(
     http = TestClient(server)
     await http.start_server()
     grpc_server, port = build_server(
-        receiver, projects, metrics, "127.0.0.1", 0, config.max_request_bytes
+        receiver, projects, metrics, "127.0.0.1", 0, config.max_request_bytes, inflight
     )
     await grpc_server.start()
     return CollectorUnderTest(http, f"127.0.0.1:{port}", client, metrics, pool, grpc_server)

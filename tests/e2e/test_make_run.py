@@ -27,7 +27,9 @@ PORT_VARIABLES = (
     "COLLECTOR_GRPC_PORT", "COLLECTOR_HTTP_PORT", "COLLECTOR_METRICS_PORT", "STORAGE_HTTP_PORT",
     "STORAGE_METRICS_PORT", "API_PORT", "API_METRICS_PORT",
 )  # fmt: skip
-RELOAD_SECONDS = 3.0
+# A liveness bound, not a speed claim (reloads take 1-2 s on an idle machine, longer on a busy
+# one): the test checks that a save is picked up at all, never how fast.
+RELOAD_SECONDS = 20.0
 
 
 class Output:

@@ -42,6 +42,6 @@ def test_prometheus_scrapes_the_stack_and_finds_the_llm_series(
 
         groups = api_get(url, "/api/v1/rules")["groups"]
         assert {group["name"] for group in groups} == {
-            "llmobs-recording", "llmobs-pipeline", "llmobs-llm"
+            "llmobs-recording", "llmobs-pipeline", "llmobs-llm", "llmobs-budgets"
         }  # fmt: skip
         assert all(rule["health"] != "err" for group in groups for rule in group["rules"])

@@ -4,6 +4,7 @@ every span stored exactly once, trace rows and rollups equal to raw queries over
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 
 from deploy.local.servers import find_free_port
+from shared.handoff import DEFAULT_GROUP, DEFAULT_STREAM
 from tests.e2e.otlp_load import build_request, post
 from tests.e2e.services import ServiceProcess, Stack
 from tests.storage.test_rollups import assert_histograms_equal_raw, assert_usage_equals_raw
@@ -78,8 +81,14 @@ def fetch_one(database_url: str, query: str) -> tuple[int, ...]:
 
 
 @pytest.mark.slow
+def pending_by_consumer(redis_url: str) -> dict[str, int]:
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        consumers = client.xinfo_consumers(DEFAULT_STREAM, DEFAULT_GROUP)
+    return {c["name"]: int(c["pending"]) for c in consumers}
+
+
 def test_two_storages_one_killed_store_every_span_once(
-    stack: Stack, database_url: str, tmp_path: Path
+    stack: Stack, database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     other = second_storage(stack, tmp_path)
     other.start()
@@ -102,8 +111,11 @@ def test_two_storages_one_killed_store_every_span_once(
         while count_spans(database_url)[0] < TOTAL // 4 and time.monotonic() < deadline:
             time.sleep(0.05)
         written_by_killed = stats(stack.storage)["spans_written"]
+        assert stack.storage.process is not None
+        killed = f"{socket.gethostname()}-{stack.storage.process.pid}"  # the default name
         stack.storage.kill()
         killed_at = count_spans(database_url)[0]
+        left_pending = pending_by_consumer(redis_url).get(killed, 0)
         time.sleep(0.5)
         stack.storage.start()
         for sender in senders:
@@ -118,11 +130,14 @@ def test_two_storages_one_killed_store_every_span_once(
         time.sleep(1.0)  # anything still in flight (a duplicate would show now)
         assert count_spans(database_url) == (TOTAL, TOTAL)
         written_by_other = stats(other)["spans_written"]
+        # The killed consumer's entries were claimed (XAUTOCLAIM) by the others: none pending.
+        assert stats(other)["pending"] == 0
+        assert pending_by_consumer(redis_url).get(killed, 0) == 0
     finally:
         other.stop()
     assert written_by_killed > 0 and written_by_other > 0, "both processes took part"
     print(f"\n{TOTAL} spans stored in {elapsed:.1f} s ({TOTAL / elapsed:.0f} spans/s) by two "
-          f"storages, one killed at {killed_at}")  # fmt: skip
+          f"storages, one killed at {killed_at} with {left_pending} entries pending")  # fmt: skip
 
     assert fetch_one(database_url, "SELECT count(*), sum(span_count) FROM traces") == (
         BATCHES, TOTAL)  # fmt: skip

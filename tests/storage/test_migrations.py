@@ -11,11 +11,14 @@ import pytest
 
 from services.storage.migrations import apply_migrations, load_migrations
 
-ROLLUP_RELATIONS = ("usage_1m", "usage_1h", "usage_1d",
-                    "latency_hist_1m", "latency_hist_1h", "latency_hist_1d")  # fmt: skip
+ROLLUP_RELATIONS = tuple(
+    f"{kind}_{level}"
+    for kind in ("usage", "latency_hist", "sampled_out", "usage_estimated")
+    for level in ("1m", "1h", "1d")
+)
 CONTINUOUS_AGGREGATES = {
     f"{kind}_{level}"
-    for kind in ("usage", "duration_hist", "ttft_hist")
+    for kind in ("usage", "duration_hist", "ttft_hist", "sampled_out")
     for level in ("1m", "1h", "1d")
 }
 READ_FUNCTIONS = (
@@ -38,6 +41,16 @@ def columns(url: str, relation: str) -> list[tuple[str, str]]:
     )
 
 
+def compression_settings(url: str, table: str) -> list[tuple[Any, ...]]:
+    return fetch(
+        url,
+        "SELECT attname, segmentby_column_index, orderby_column_index, orderby_asc"
+        " FROM timescaledb_information.compression_settings WHERE hypertable_name = %s"
+        " ORDER BY segmentby_column_index NULLS LAST, orderby_column_index",
+        (table,),
+    )
+
+
 def test_plain_postgresql_partitions_spans_by_day(database_url: str) -> None:
     assert fetch(database_url, "SELECT storage_backend()") == [("postgresql",)]
     (key,) = fetch(database_url, "SELECT pg_get_partkeydef('spans'::regclass)")
@@ -53,7 +66,8 @@ def test_plain_postgresql_partitions_spans_by_day(database_url: str) -> None:
         "SELECT relname, relkind::text FROM pg_class WHERE relname = ANY(%s)",
         (list(ROLLUP_RELATIONS),),
     ))  # fmt: skip
-    assert kinds == dict.fromkeys(ROLLUP_RELATIONS, "r")
+    assert kinds == {name: "v" if name.startswith("usage_estimated") else "r"
+                     for name in ROLLUP_RELATIONS}  # fmt: skip
 
 
 def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url: str) -> None:
@@ -62,7 +76,7 @@ def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url:
     assert fetch(
         url, "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables"
         " WHERE hypertable_schema = 'public' ORDER BY hypertable_name",
-    ) == [("log_records", False), ("metric_points", False), ("spans", True)]  # fmt: skip
+    ) == [("log_records", True), ("metric_points", True), ("spans", True)]  # fmt: skip
     assert fetch(
         url, "SELECT column_name, time_interval FROM timescaledb_information.dimensions"
         " WHERE hypertable_name = 'spans'",
@@ -76,6 +90,14 @@ def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url:
     assert settings == [
         ("project_id", 1, None, None), ("request_model", 2, None, None),
         ("start_time", None, 1, False), ("trace_id", None, 2, True), ("span_id", None, 3, True),
+    ]  # fmt: skip
+    assert compression_settings(url, "metric_points") == [
+        ("project_id", 1, None, None), ("metric_name", 2, None, None),
+        ("time", None, 1, False), ("point_hash", None, 2, True),
+    ]  # fmt: skip
+    assert compression_settings(url, "log_records") == [
+        ("project_id", 1, None, None), ("service_name", 2, None, None),
+        ("time", None, 1, False), ("record_hash", None, 2, True),
     ]  # fmt: skip
     aggregates = fetch(
         url,
@@ -100,7 +122,8 @@ def test_timescale_hypertable_compression_policies_and_aggregates(timescale_url:
         " WHERE hypertable_schema = 'public' ORDER BY job_id",
     )
     by_kind: dict[tuple[str, str], dict[str, Any]] = {(p, h): c for p, h, c in jobs}
-    assert by_kind[("policy_compression", "spans")]["compress_after"] == "7 days"
+    for table in ("spans", "metric_points", "log_records"):
+        assert by_kind[("policy_compression", table)]["compress_after"] == "7 days", table
     assert by_kind[("policy_retention", "spans")]["drop_after"] == "30 days"
     for name in CONTINUOUS_AGGREGATES:
         refresh = by_kind[("policy_refresh_continuous_aggregate", name)]
@@ -144,15 +167,17 @@ EARLIER_VERSIONS = [migration.version for migration in load_migrations()][:-1]
 # on plain PostgreSQL only the storage writer folds spans, so rows INSERTed by hand are not in
 # the rollups (on TimescaleDB a refresh still reads them).
 ROLLUPS_VERSION = 5
-# A span per minute over two hours, at every version's shape of spans (001 columns only).
+# A span per minute over two hours, at every version's shape of spans (001 columns only); every
+# fourth one kept by the sample step with weight 4 (in its attributes before migration 009).
 RAW_SPANS = """
 INSERT INTO spans (project_id, trace_id, span_id, name, kind, start_time, end_time,
                    start_time_unix_nano, end_time_unix_nano, duration_ms, status_code,
                    service_name, received_at, llm_is_counted, provider, request_model,
-                   operation, input_tokens, output_tokens, cost_usd)
+                   operation, input_tokens, output_tokens, cost_usd, attributes)
 SELECT 'default', lpad(to_hex(i), 32, '0'), lpad(to_hex(i), 16, '0'), 'chat', 3, t,
        t + make_interval(secs => i / 10.0), 0, 0, i * 100.0, 0, 'svc', t, i % 3 <> 0, 'openai',
-       'gpt-4o-mini', 'chat', i, 2 * i, i * 0.000001
+       'gpt-4o-mini', 'chat', i, 2 * i, i * 0.000001,
+       CASE WHEN i % 4 = 0 THEN '{"llmobs.sample_weight": 4}'::jsonb ELSE '{}' END
 FROM generate_series(1, 120) AS i,
      LATERAL (SELECT date_trunc('hour', now()) - interval '3 hours'
                      + i * interval '1 minute') AS s (t)
@@ -186,7 +211,7 @@ def check_upgrade(url: str, version: int) -> None:
         return
     if is_timescale:
         for level in ("1m", "1h", "1d"):
-            for kind in ("usage", "duration_hist", "ttft_hist"):
+            for kind in ("usage", "duration_hist", "ttft_hist", "sampled_out"):
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"CALL refresh_continuous_aggregate('{kind}_{level}', NULL, NULL)")
     raw = fetch(
@@ -194,6 +219,13 @@ def check_upgrade(url: str, version: int) -> None:
         "SELECT count(*), sum(input_tokens), sum(output_tokens), sum(cost_usd) FROM spans"
         " WHERE llm_is_counted",
     )
+    estimated = fetch(
+        url,
+        "SELECT sum(w), sum(input_tokens * w), sum(output_tokens * w), sum(cost_usd * w)"
+        " FROM spans, LATERAL (SELECT coalesce((attributes ->> 'llmobs.sample_weight')::numeric,"
+        " 1)) AS weight (w) WHERE llm_is_counted",
+    )
+    assert estimated != raw
     for level in ("1m", "1h", "1d"):
         assert fetch(
             url,
@@ -203,3 +235,8 @@ def check_upgrade(url: str, version: int) -> None:
         assert fetch(
             url, f"SELECT sum(count) FROM latency_hist_{level} WHERE metric = 'duration'"
         ) == [(raw[0][0],)]
+        assert fetch(
+            url,
+            f"SELECT sum(requests), sum(input_tokens), sum(output_tokens), sum(cost_usd)"
+            f" FROM usage_estimated_{level}",
+        ) == estimated, level  # fmt: skip

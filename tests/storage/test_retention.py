@@ -143,11 +143,12 @@ async def test_timescale_policies_carry_the_configured_days(timescale_url: str) 
     assert drop_after["spans"] == "25 days"
     assert drop_after["usage_1m"] == drop_after["ttft_hist_1m"] == "7 days"
     assert drop_after["duration_hist_1h"] == "30 days"
-    assert drop_after["usage_1d"] == "730 days"
+    assert drop_after["usage_1d"] == drop_after["sampled_out_1d"] == "730 days"
+    assert drop_after["sampled_out_1h"] == "30 days"
     assert drop_after["metric_points"] == "30 days"
     assert drop_after["log_records"] == "25 days"
-    # spans, metric points, log records and the nine continuous aggregates
-    assert len(report.retention_jobs_run) == 12
+    # spans, metric points, log records and the twelve continuous aggregates
+    assert len(report.retention_jobs_run) == 15
 
 
 async def test_a_second_run_at_the_same_time_is_skipped(database_url: str) -> None:

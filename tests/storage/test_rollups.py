@@ -105,7 +105,7 @@ def refresh_if_timescale(url: str) -> None:
         return
     with psycopg.connect(url, autocommit=True) as conn:
         for level in LEVELS:
-            for kind in ("usage", "duration_hist", "ttft_hist"):
+            for kind in ("usage", "duration_hist", "ttft_hist", "sampled_out"):
                 conn.execute(f"CALL refresh_continuous_aggregate('{kind}_{level}', NULL, NULL)")
 
 
@@ -307,3 +307,50 @@ def test_tiles_cover_a_range_with_the_coarsest_rows(database_url: str) -> None:
         ("1h", at(2026, 1, 3, tzinfo=utc), at(2026, 1, 3, 15, tzinfo=utc)),
         ("1m", at(2026, 1, 3, 15, tzinfo=utc), at(2026, 1, 3, 15, 43, tzinfo=utc)),
     ]
+
+
+RAW_ESTIMATED = f"""
+SELECT {RAW_KEYS}, sum(w), coalesce(sum(input_tokens * w), 0),
+       coalesce(sum(output_tokens * w), 0), coalesce(sum(cost_usd * w), 0)
+FROM spans, LATERAL (SELECT coalesce(sample_weight, 1)) AS weight (w)
+WHERE llm_is_counted GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""
+ROLLUP_ESTIMATED = """
+SELECT bucket_start, project_id, provider, model, operation, service_name, environment,
+       requests, input_tokens, output_tokens, cost_usd
+FROM usage_estimated_{level}
+"""
+
+
+def assert_estimated_equals_raw(url: str) -> None:
+    for level, width in LEVELS.items():
+        raw = by_key(fetch(url, RAW_ESTIMATED, {"width": width}), 7)
+        rollup = by_key(fetch(url, ROLLUP_ESTIMATED.format(level=level)), 7)
+        assert rollup == raw, level
+
+
+def sampled(spans: list[Span]) -> list[Span]:
+    """The spans as the sample step leaves them at rate 0.3 (and some at 0.1 twice over)."""
+    weights = [None, 1 / 0.3, None, 10.0, 1 / 0.3 * 1 / 0.1]
+    return [
+        span if weights[i % 5] is None
+        else replace(span, attributes={**span.attributes, "llmobs.sample_weight": weights[i % 5]})
+        for i, span in enumerate(spans)
+    ]  # fmt: skip
+
+
+async def test_estimated_totals_weigh_sampled_calls(backend_url: str) -> None:
+    spans = sampled(generate_spans(1500, seed=5))
+    await write_batches(backend_url, spans[:700], batch_size=350)
+    refresh_if_timescale(backend_url)
+    await write_batches(backend_url, spans, batch_size=400)  # late and redelivered spans too
+    refresh_if_timescale(backend_url)
+    [(weights,)] = fetch(backend_url, "SELECT count(DISTINCT sample_weight) FROM spans")
+    assert weights == 3
+    assert_usage_equals_raw(backend_url)  # stored calls, counted exactly as before
+    assert_estimated_equals_raw(backend_url)
+    [(estimated, stored)] = fetch(
+        backend_url, "SELECT sum(requests), (SELECT count(*) FROM spans WHERE llm_is_counted)"
+        " FROM usage_estimated_1d",
+    )  # fmt: skip
+    assert estimated > stored

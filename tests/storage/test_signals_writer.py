@@ -139,3 +139,25 @@ async def test_one_transaction_holds_all_three_signals(database_url: str) -> Non
         database_url, BatchRows(spans=spans, metric_points=point_batch(), log_records=log_batch())
     )
     assert written == Written(1, 7, 3)
+
+
+async def test_compressed_points_and_logs_read_back_and_take_no_duplicates(
+    timescale_url: str,
+) -> None:
+    url = timescale_url
+    await write(url, BatchRows(metric_points=point_batch(), log_records=log_batch()))
+    queries = ("SELECT * FROM metric_points ORDER BY point_hash",
+               "SELECT * FROM log_records ORDER BY record_hash")  # fmt: skip
+    before = [fetch(url, query) for query in queries]
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in ("metric_points", "log_records"):
+            conn.execute("SELECT compress_chunk(c) FROM show_chunks(%s::regclass) c", (table,))
+    compressed = fetch(
+        url, "SELECT hypertable_name, bool_and(is_compressed) FROM timescaledb_information.chunks"
+        " WHERE hypertable_name IN ('metric_points', 'log_records') GROUP BY 1 ORDER BY 1",
+    )  # fmt: skip
+    assert compressed == [("log_records", True), ("metric_points", True)]
+    assert [fetch(url, query) for query in queries] == before
+    again = BatchRows(metric_points=point_batch(), log_records=log_batch())
+    assert await write(url, again) == Written(0, 0, 0)
+    assert [fetch(url, query) for query in queries] == before

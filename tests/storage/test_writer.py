@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -140,3 +141,47 @@ async def test_identity_on_the_root_reaches_calls_sent_in_other_requests(
         ("0000000000000002", "sess-9", "user-9"),
     ]
     assert fetch(database_url, "SELECT session_id, user_id FROM traces") == [("sess-9", "user-9")]
+
+
+async def test_identity_reaches_calls_written_concurrently_with_their_root(
+    database_url: str,
+) -> None:
+    """Roots (with the identity) and their calls (without) written by two writers at once, in
+    batches that interleave: every call ends with its trace's session and user."""
+    from shared.span import TraceIdentity
+
+    traces = [f"{index + 1:032x}" for index in range(240)]
+
+    def root(trace: str) -> Span:
+        return replace(
+            make_span("0000000000000001", None, 0, identity=TraceIdentity(f"s-{trace}", "u")),
+            trace_id=trace,
+        )
+
+    def calls(trace: str) -> list[Span]:
+        call = replace(LLM, session_id=None, user_id=None)
+        return [
+            replace(make_span(f"{n + 2:016x}", "0000000000000001", n, llm=call), trace_id=trace)
+            for n in range(3)
+        ]
+
+    async def writer(batches: list[list[Span]]) -> None:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            batch_writer = BatchWriter(PartitionWindow(30, 3))
+            for batch in batches:
+                await batch_writer.write_spans(conn, span_rows(records(batch)))
+
+    size = 8
+    roots = [[root(t) for t in traces[i : i + size]] for i in range(0, len(traces), size)]
+    children = [
+        [span for t in traces[i : i + size] for span in calls(t)]
+        for i in range(0, len(traces), size)
+    ]
+    await asyncio.gather(writer(roots), writer(children))
+    missing = fetch(
+        database_url,
+        "SELECT count(*) FROM spans WHERE llm_convention IS NOT NULL"
+        " AND (session_id IS DISTINCT FROM 's-' || trace_id OR user_id IS DISTINCT FROM 'u')",
+    )
+    assert fetch(database_url, "SELECT count(*) FROM spans") == [(len(traces) * 4,)]
+    assert missing == [(0,)]

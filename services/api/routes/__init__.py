@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from services.api.routes import calls, langfuse, metrics, overview, people, projects, traces
+from services.api.routes import (
+    budgets,
+    calls,
+    langfuse,
+    limits,
+    metrics,
+    overview,
+    people,
+    projects,
+    traces,
+)
 from services.api.spec import Endpoint
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -13,4 +23,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *overview.ENDPOINTS,
     *langfuse.ENDPOINTS,
     *projects.ENDPOINTS,
+    *limits.ENDPOINTS,
+    *budgets.ENDPOINTS,
 )

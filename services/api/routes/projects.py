@@ -32,7 +32,7 @@ PRICE_FIELDS = (
 )  # fmt: skip
 
 
-async def _own_project(call: Call) -> str:
+async def own_project(call: Call) -> str:
     """The path's project, if the caller may manage it and it exists; else 404."""
     project_id: str = call.args["project_id"]
     principal = call.principal
@@ -57,7 +57,7 @@ async def create_project(call: Call) -> web.StreamResponse:
 
 async def create_project_key(call: Call) -> web.StreamResponse:
     """Create a key of the project; its secret is in this answer and nowhere else, ever."""
-    project_id = await _own_project(call)
+    project_id = await own_project(call)
     body = call.body or {}
     is_langfuse = bool(body["langfuse"])
     new_key = generate_langfuse_pair() if is_langfuse else generate_key()
@@ -76,14 +76,14 @@ async def create_project_key(call: Call) -> web.StreamResponse:
 
 async def list_project_keys(call: Call) -> web.StreamResponse:
     """The project's keys without their secrets."""
-    project_id = await _own_project(call)
+    project_id = await own_project(call)
     rows = await fetch_rows(call, query("list_project_keys"), {"project_id": project_id})
     return json_reply({"data": rows, "next_cursor": None})
 
 
 async def revoke_project_key(call: Call) -> web.StreamResponse:
     """Revoke a key of the project (idempotent)."""
-    project_id = await _own_project(call)
+    project_id = await own_project(call)
     row = await fetch_row(
         call, query("revoke_project_key"),
         {"project_id": project_id, "key_id": call.args["key_id"]},
@@ -95,14 +95,14 @@ async def revoke_project_key(call: Call) -> web.StreamResponse:
 
 async def list_prices(call: Call) -> web.StreamResponse:
     """The project's price overrides, in the order the collector tries them."""
-    project_id = await _own_project(call)
+    project_id = await own_project(call)
     rows = await fetch_rows(call, query("list_prices"), {"project_id": project_id})
     return json_reply({"data": [_price(row) for row in rows], "next_cursor": None})
 
 
 async def create_price(call: Call) -> web.StreamResponse:
     """Add a price override for the project's custom models."""
-    project_id = await _own_project(call)
+    project_id = await own_project(call)
     body = dict(call.body or {})
     body["match"] = body["match"] or "exact"
     if body["match"] == "regex":
@@ -117,7 +117,7 @@ async def create_price(call: Call) -> web.StreamResponse:
 
 async def delete_price(call: Call) -> web.StreamResponse:
     """Delete a price override of the project."""
-    project_id = await _own_project(call)
+    project_id = await own_project(call)
     row = await fetch_row(
         call, query("delete_price"),
         {"project_id": project_id, "override_id": call.args["override_id"]},

@@ -16,6 +16,9 @@ _DIRECTORY = Path(__file__).parent
 _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # Files whose statements must run outside a transaction (continuous aggregates) say so.
 _NO_TRANSACTION = "-- migrate: no-transaction"
+# In such a file, a statement that starts with this line runs on TimescaleDB only (a CALL
+# cannot be made conditional inside a DO block, which is a transaction).
+_TIMESCALEDB_ONLY = "-- migrate: timescaledb-only"
 # pg_advisory_lock key: any constant unique to this application.
 _LOCK_KEY = 0x4C4C4D4F4253
 
@@ -83,8 +86,15 @@ def _apply(conn: psycopg.Connection, migration: Migration) -> None:
             conn.execute(record, (migration.version, migration.name))
         return
     for statement in _split_statements(migration.sql):
+        if statement.startswith(_TIMESCALEDB_ONLY) and not _is_timescale(conn):
+            continue
         conn.execute(statement)
     conn.execute(record, (migration.version, migration.name))
+
+
+def _is_timescale(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT storage_backend()").fetchone()
+    return row is not None and row[0] == "timescaledb"
 
 
 def _split_statements(sql: str) -> list[str]:

@@ -87,9 +87,25 @@ def _parse_literal(text: str, fallback: Any) -> Any:
     if len(text) > _MAX_LITERAL_CHARS or text[0] not in "[{":
         return fallback
     try:
-        return ast.literal_eval(text)
+        return _json_compatible(ast.literal_eval(text))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return fallback
+
+
+def _json_compatible(value: Any) -> Any:
+    """A Python literal as the JSON values the hand-off can carry: sets (in a stable order)
+    and tuples become lists, dict keys text, other non-JSON scalars (complex, Ellipsis) text."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _json_compatible(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return [_json_compatible(item) for item in sorted(value, key=repr)]
+    if isinstance(value, list | tuple):
+        return [_json_compatible(item) for item in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def as_str_list(value: Any) -> list[str]:
