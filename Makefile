@@ -8,12 +8,19 @@ STAMP := $(VENV)/.installed
 TYPED := $(wildcard services shared deploy)
 PYTEST_ARGS ?=
 SEED_ARGS ?=
+BENCH_STAMP := $(VENV)/.installed-bench
+# Sizes of `make bench`: together about 20 minutes on a quiet 2-core machine.
+INGEST_SPANS ?= 30000
+FIXED_RATE ?= 1000
+SIDE_SPANS ?= 20000
+WRITER_SPANS ?= 200000
+QUERY_SPANS ?= 1000000
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install run migrate seed reset test reliability audit lint format typecheck clean
+.PHONY: help venv install run migrate seed reset test reliability audit lint format typecheck clean bench bench-ingest bench-phoenix bench-storage bench-query
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 venv: $(STAMP) ## Create .venv and install the project with its dev and local extras
 
@@ -61,3 +68,23 @@ typecheck: $(STAMP) ## Check types with mypy (strict)
 
 clean: ## Delete the local servers' data (.data); stop `make run` first
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m deploy.local.stack clean; else rm -rf .data; fi
+
+$(BENCH_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,local,bench]'
+	touch $@
+
+bench: bench-ingest bench-phoenix bench-storage bench-query ## Run every benchmark below and rewrite docs/benchmarks.md (~20 min)
+
+bench-ingest: $(BENCH_STAMP) ## Ingest into the stack flat out (INGEST_SPANS) and at FIXED_RATE spans/s
+	$(BIN)/python -m bench.ingest --spans $(INGEST_SPANS) --concurrency 8 --write-docs
+	$(BIN)/python -m bench.ingest --spans $(INGEST_SPANS) --rate $(FIXED_RATE) --concurrency 8 --write-docs
+
+bench-phoenix: $(BENCH_STAMP) ## The same load into LLM Observatory and Arize Phoenix (own venv under .bench/)
+	$(BIN)/python -m bench.side_by_side --spans $(SIDE_SPANS) --concurrency 8 --write-docs
+
+bench-storage: $(BENCH_STAMP) ## The storage writer alone: rows/s with and without rollups (WRITER_SPANS)
+	$(BIN)/python -m bench.bench_storage_write --spans $(WRITER_SPANS) --write-docs
+
+bench-query: $(BENCH_STAMP) ## API latency, cold and cached, over QUERY_SPANS seeded spans; bytes per span
+	$(BIN)/python -m bench.bench_api --spans $(QUERY_SPANS) --write-docs

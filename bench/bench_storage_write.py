@@ -1,5 +1,9 @@
-"""Write throughput of storage on plain PostgreSQL with and without the service-kept rollups, and
-the time to read percentiles from them: `python bench/bench_storage_write.py`."""
+"""Write throughput of the storage writer alone on plain PostgreSQL, with and without the
+service-kept rollups, and the time to read percentiles from them. With --write-docs it rewrites
+its section of docs/benchmarks.md. Usage:
+
+    .venv/bin/python -m bench.bench_storage_write --spans 200000 --write-docs
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import argparse
 import asyncio
 import datetime as dt
 import random
+import shlex
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -15,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from bench import report
 from deploy.local.servers import start_postgres, with_database
 from services.storage.backend import Backend
 from services.storage.migrations import apply_migrations
@@ -81,14 +88,18 @@ def time_query(url: str, query: str, params: tuple[Any, ...], repeat: int = 5) -
 
 
 def main() -> None:
-    """Run the benchmark on a throwaway PostgreSQL and print the numbers."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    """Run the benchmark on a throwaway PostgreSQL and print (optionally write) the numbers."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--spans", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--days", type=int, default=7)
+    parser.add_argument("--write-docs", action="store_true",
+                        help="rewrite this benchmark's section of docs/benchmarks.md")  # fmt: skip
     args = parser.parse_args()
-    records = make_records(args.spans, args.days)
-    rows = span_rows(records)
+    rows = span_rows(make_records(args.spans, args.days))
+    lines: list[str] = []
     with (
         tempfile.TemporaryDirectory() as scratch,
         start_postgres(Path(scratch) / "pg", throwaway=True) as server,
@@ -100,34 +111,57 @@ def main() -> None:
                 conn.execute(f"CREATE DATABASE {name}")
             urls[backend] = with_database(server.url, name)
             apply_migrations(urls[backend])
+        versions = report.server_versions(urls[Backend.POSTGRES])
         # The TIMESCALE statement on plain PostgreSQL: the same write without the rollup folds.
         for backend, label in ((Backend.TIMESCALE, "spans + traces only"),
                                (Backend.POSTGRES, "spans + traces + rollups")):  # fmt: skip
             seconds = asyncio.run(write_all(urls[backend], rows, args.batch, backend))
-            rate = args.spans / seconds
-            print(f"{label:28} {rate:9.0f} spans/s ({args.spans} spans over {args.days} days,"
-                  f" batches of {args.batch})")  # fmt: skip
-        report(urls[Backend.POSTGRES], args.days)
+            lines.append(f"{label:28} {args.spans / seconds:9.0f} spans/s ({args.spans} spans"
+                         f" over {args.days} days, batches of {args.batch})")  # fmt: skip
+            print(lines[-1], flush=True)
+        lines += read_times(urls[Backend.POSTGRES], args.days)
+    print("\n".join(lines[2:]))
+    if args.write_docs:
+        report.write_section("storage-writer", markdown(args, versions, lines))
+        print(f"wrote {report.DOCS}")
 
 
-def report(url: str, days: int) -> None:
+def markdown(args: argparse.Namespace, versions: str, lines: list[str]) -> str:
+    """This benchmark's section of docs/benchmarks.md."""
+    output = "\n".join(lines)
+    return f"""### Storage writer alone (`bench/bench_storage_write.py`)
+
+Measured {report.today()} at {report.git_commit()} on {report.machine()}; {versions}.
+`python -m bench.bench_storage_write {shlex.join(sys.argv[1:])}`: counted LLM calls, 20 per
+trace, at random times over the days (nearly every call opens new rollup rows: the worst case).
+
+```
+{output}
+```
+"""
+
+
+def read_times(url: str, days: int) -> list[str]:
     """Rollup sizes and the time to read percentiles, from rollups and from raw spans."""
+    lines = []
     with psycopg.connect(url) as conn:
         for relation in ("usage_1m", "usage_1h", "usage_1d", "latency_hist_1m",
                          "latency_hist_1h", "latency_hist_1d"):  # fmt: skip
             row = conn.execute(f"SELECT count(*) FROM {relation}").fetchone()
-            print(f"{relation:28} {row[0] if row else 0:9} rows")
+            lines.append(f"{relation:28} {row[0] if row else 0:9} rows")
     now = dt.datetime.now(dt.UTC)
     query = "SELECT * FROM latency_percentiles('proj-0', 'duration', %s, %s)"
     for label, start in ((f"{days} days", now - dt.timedelta(days=days)),
                          ("last 6 h 17 min", now - dt.timedelta(hours=6, minutes=17))):  # fmt: skip
-        print(f"p50/p95/p99 over {label:17} {time_query(url, query, (start, now)):6.1f} ms")
+        ms = time_query(url, query, (start, now))
+        lines.append(f"p50/p95/p99 over {label:17} {ms:6.1f} ms")
     raw = (
         "SELECT percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms)"
         " FROM spans WHERE project_id = 'proj-0' AND llm_is_counted AND start_time >= %s"
     )
     start = now - dt.timedelta(days=days)
-    print(f"same from raw spans, {days} days   {time_query(url, raw, (start,)):6.1f} ms")
+    lines.append(f"same from raw spans, {days} days   {time_query(url, raw, (start,)):6.1f} ms")
+    return lines
 
 
 if __name__ == "__main__":
