@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> tuple[Measurement, dict[str, Any]]:
                                                         rds.url)}  # fmt: skip
             shared = {"postgresql": pid_from_file(pg.data_dir / "postmaster.pid"),
                       "redis": pid_from_file(rds.data_dir / "redis.pid")}  # fmt: skip
-            system = Observatory(pg.url, rds.url, work / "stack", "bench")
+            system = Observatory(pg.url, rds.url, work / "stack", "bench", args.collectors)
             system.start()
             try:
                 result = measure(system, bodies, args.concurrency, args.rate, args.timeout, shared)
@@ -81,6 +81,8 @@ def markdown(args: argparse.Namespace, result: Measurement, extra: dict[str, Any
     """This run's section of docs/benchmarks.md."""
     n = report.number
     kind = f"fixed load, {args.rate:,.0f} spans/s" if args.rate else "flat out (saturation)"
+    if args.collectors > 1:
+        kind += f", {args.collectors} collector processes"
     per_service = ", ".join(
         f"{name} {result.cpu_seconds[name]:.1f} s / {result.peak_rss_mb[name]:.0f} MB"
         for name in result.cpu_seconds
@@ -114,6 +116,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=None, help="spans/s; default: flat out")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--collectors",
+        type=int,
+        default=1,
+        help="collector processes sharing the OTLP ports (COLLECTOR_REUSE_PORT)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for storage after the last acceptance")  # fmt: skip
     parser.add_argument("--write-docs", action="store_true",
@@ -124,6 +132,8 @@ def main() -> None:
         print(f"{key}: {value}")
     if args.write_docs:
         section = "ingest-fixed" if args.rate else "ingest-saturation"
+        if args.collectors > 1:
+            section += f"-{args.collectors}-collectors"
         report.write_section(section, markdown(args, result, extra))
         print(f"wrote {report.DOCS}")
 

@@ -9,9 +9,9 @@ import psycopg
 
 from bench.load import Endpoints
 from bench.report import git_commit
-from deploy.local.servers import with_database
+from deploy.local.servers import find_free_port, with_database
 from services.storage.migrations import apply_migrations
-from tests.e2e.services import Stack, build_stack
+from tests.e2e.services import ServiceProcess, Stack, build_stack
 
 
 class Observatory:
@@ -19,11 +19,16 @@ class Observatory:
 
     name = "LLM Observatory"
 
-    def __init__(self, server_url: str, redis_url: str, workdir: Path, database: str) -> None:
+    def __init__(
+        self, server_url: str, redis_url: str, workdir: Path, database: str, collectors: int = 1
+    ) -> None:
         self._server_url, self._redis_url, self._workdir = server_url, redis_url, workdir
         self._database_url = with_database(server_url, database)
         self._database = database
         self._stack: Stack | None = None
+        # Collector processes sharing the OTLP ports (COLLECTOR_REUSE_PORT), beyond the first.
+        self._collectors = collectors
+        self._extra_collectors: list[ServiceProcess] = []
         self.version = git_commit()
 
     def start(self) -> None:
@@ -32,10 +37,21 @@ class Observatory:
             conn.execute(f"CREATE DATABASE {self._database}")
         apply_migrations(self._database_url)
         self._workdir.mkdir(parents=True, exist_ok=True)
+        reuse = {"COLLECTOR_REUSE_PORT": "true"} if self._collectors > 1 else {}
         self._stack = build_stack(
-            self._database_url, self._redis_url, self._workdir, LOG_LEVEL="WARNING"
+            self._database_url, self._redis_url, self._workdir, LOG_LEVEL="WARNING", **reuse
         )
         self._stack.start()
+        for index in range(2, self._collectors + 1):
+            metrics_port = find_free_port()
+            extra = ServiceProcess(
+                "collector",
+                {**self._stack.collector.env, "COLLECTOR_METRICS_PORT": str(metrics_port)},
+                f"http://127.0.0.1:{metrics_port}/metrics",
+                self._workdir / f"collector-{index}.log",
+            )
+            extra.start()
+            self._extra_collectors.append(extra)
 
     @property
     def stack(self) -> Stack:
@@ -61,9 +77,15 @@ class Observatory:
     def server_pids(self) -> dict[str, int]:
         """Collector, storage and api."""
         services = (self.stack.collector, self.stack.storage, self.stack.api)
-        return {s.name: s.process.pid for s in services if s.process is not None}
+        pids = {s.name: s.process.pid for s in services if s.process is not None}
+        for index, extra in enumerate(self._extra_collectors, start=2):
+            if extra.process is not None:
+                pids[f"collector-{index}"] = extra.process.pid
+        return pids
 
     def stop(self) -> None:
         """SIGTERM the services (api first)."""
+        for extra in self._extra_collectors:
+            extra.stop()
         if self._stack is not None:
             self._stack.stop()
