@@ -23,6 +23,12 @@ def wait_for(condition: object, timeout_seconds: float = 30.0, what: str = "") -
         time.sleep(0.05)
 
 
+def row_count(conn: psycopg.Connection[tuple[int]]) -> int:
+    """Rows in spans, read on an open connection (no sort, nothing written)."""
+    row = conn.execute("SELECT count(*) FROM spans").fetchone()
+    return int(row[0]) if row else 0
+
+
 def stored_total(database_url: str) -> int:
     return sum(distinct for _, distinct in stored_spans(database_url).values())
 
@@ -245,18 +251,21 @@ def test_database_disk_full(
     from tests.reliability.small_disk import database_on, fill, free_bytes, small_disk
 
     with (
-        small_disk(64) as mount_point,
+        small_disk(pick(64, 512)) as mount_point,  # room for the full load's rows
         database_on(fault_postgres.url, fault_database_url, mount_point),
     ):
         stack = start_stack(fault_database_url, fault_redis.url, tmp_path)
         try:
             load = HttpLoad(stack.http_endpoint, pick(150, 1500), 100).start()
             wait_for(lambda: stored_total(fault_database_url) > 0, what="the first stored spans")
-            filler = fill(mount_point)
-            time.sleep(pick(3, 20))
-            frozen = stored_total(fault_database_url)
-            time.sleep(2.0)
-            still = stored_total(fault_database_url)
+            # Opened before the disk fills: a new backend must write a relation cache file to
+            # the database's directory, which a full disk refuses.
+            with psycopg.connect(fault_database_url, autocommit=True) as watcher:
+                filler = fill(mount_point)
+                time.sleep(pick(3, 20))
+                frozen = row_count(watcher)
+                time.sleep(2.0)
+                still = row_count(watcher)
             backlog, dead = stream_lengths(fault_redis.url)
             free_when_full = free_bytes(mount_point)
             filler.unlink()
@@ -269,7 +278,7 @@ def test_database_disk_full(
     counts.retried = load.retries
     record_fault(
         ledger,
-        "database disk full (tablespace on a full 64 MiB tmpfs), then freed",
+        f"database disk full (tablespace on a full {pick(64, 512)} MiB tmpfs), then freed",
         load.description,
         counts,
         f"{backlog} batches waited in the stream, none dead-lettered",
