@@ -103,7 +103,8 @@ SEED_SHAPE = WorkloadShape(
 )
 
 
-def _kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
+def kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
+    """An OTLP attribute from a plain value."""
     if isinstance(value, bool):
         return KeyValue(key=key, value=AnyValue(bool_value=value))
     if isinstance(value, int):
@@ -141,8 +142,8 @@ class TraceFactory:
         rnd, shape = self._random, self.shape
         resource_spans = ResourceSpans()
         resource_spans.resource.attributes.extend(
-            [_kv("service.name", rnd.choice(SERVICES)),
-             _kv("deployment.environment.name", rnd.choices(ENVIRONMENTS, (9, 1))[0])]
+            [kv("service.name", rnd.choice(SERVICES)),
+             kv("deployment.environment.name", rnd.choices(ENVIRONMENTS, (9, 1))[0])]
         )  # fmt: skip
         scope = resource_spans.scope_spans.add()
         scope.scope.name = "opentelemetry.instrumentation.openai_v2"
@@ -152,7 +153,7 @@ class TraceFactory:
         root.name = "agent run"
         user = rnd.randrange(shape.users)
         session = f"sess-{user}-{rnd.randrange(1000) // shape.turns_per_session}"
-        root.attributes.extend([_kv("session.id", session), _kv("user.id", f"user-{user}")])
+        root.attributes.extend([kv("session.id", session), kv("user.id", f"user-{user}")])
         cursor = start_ns + rnd.randrange(1, 5) * 1_000_000
         if shape.embedding_rate and rnd.random() < shape.embedding_rate:
             cursor = self._embedding(scope.spans.add(), trace_id, root.span_id, cursor)
@@ -173,36 +174,36 @@ class TraceFactory:
         prompt = self._text(rnd.randint(shape.min_message_bytes, shape.max_message_bytes))
         duration_ms = rnd.lognormvariate(6.8, 0.7)  # median ~900 ms, long tail
         attributes = [
-            _kv("gen_ai.operation.name", "chat"), _kv("gen_ai.provider.name", provider),
-            _kv("gen_ai.request.model", model), _kv("gen_ai.request.stream", is_stream),
-            _kv("gen_ai.input.messages", json.dumps(
+            kv("gen_ai.operation.name", "chat"), kv("gen_ai.provider.name", provider),
+            kv("gen_ai.request.model", model), kv("gen_ai.request.stream", is_stream),
+            kv("gen_ai.input.messages", json.dumps(
                 [{"role": "user", "parts": [{"type": "text", "content": prompt}]}])),
         ]  # fmt: skip
         if is_error:
             error_type, message = self._error()
             span.status.code = Status.STATUS_CODE_ERROR
             span.status.message = message
-            attributes.append(_kv("error.type", error_type))
+            attributes.append(kv("error.type", error_type))
             duration_ms /= 10
         else:
             input_tokens = len(prompt) // 4 + rnd.randrange(20, 200)
             cached = rnd.choice((0, 0, input_tokens // 2))
             output = self._text(rnd.randint(100, 1500))
             attributes += [
-                _kv("gen_ai.response.model", response_model),
-                _kv("gen_ai.response.id", f"resp-{self._id(6).hex()}"),
-                _kv("gen_ai.usage.input_tokens", input_tokens),
-                _kv("gen_ai.usage.output_tokens", len(output) // 4 + 1),
-                _kv("gen_ai.usage.cache_read.input_tokens", cached),
-                _kv("gen_ai.response.finish_reasons", ["stop"]),
-                _kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
+                kv("gen_ai.response.model", response_model),
+                kv("gen_ai.response.id", f"resp-{self._id(6).hex()}"),
+                kv("gen_ai.usage.input_tokens", input_tokens),
+                kv("gen_ai.usage.output_tokens", len(output) // 4 + 1),
+                kv("gen_ai.usage.cache_read.input_tokens", cached),
+                kv("gen_ai.response.finish_reasons", ["stop"]),
+                kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
                     {"type": "text", "content": output}], "finish_reason": "stop"}])),
             ]  # fmt: skip
             if model.startswith("o3"):
-                attributes.append(_kv("gen_ai.usage.reasoning.output_tokens", rnd.randrange(50)))
+                attributes.append(kv("gen_ai.usage.reasoning.output_tokens", rnd.randrange(50)))
             if is_stream:
                 ttft = min(duration_ms, rnd.lognormvariate(5.5, 0.5)) / 1000
-                attributes.append(_kv("gen_ai.response.time_to_first_chunk", ttft))
+                attributes.append(kv("gen_ai.response.time_to_first_chunk", ttft))
         span.attributes.extend(attributes)
         end_ns = start_ns + int(duration_ms * 1_000_000)
         span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns
@@ -221,9 +222,9 @@ class TraceFactory:
         span.trace_id, span.span_id, span.parent_span_id = trace_id, self._id(8), parent
         span.kind, span.name = Span.SPAN_KIND_CLIENT, f"embeddings {model}"
         span.attributes.extend([
-            _kv("gen_ai.operation.name", "embeddings"), _kv("gen_ai.provider.name", provider),
-            _kv("gen_ai.request.model", model), _kv("gen_ai.response.model", model),
-            _kv("gen_ai.usage.input_tokens", rnd.randrange(8, 600)),
+            kv("gen_ai.operation.name", "embeddings"), kv("gen_ai.provider.name", provider),
+            kv("gen_ai.request.model", model), kv("gen_ai.response.model", model),
+            kv("gen_ai.usage.input_tokens", rnd.randrange(8, 600)),
         ])  # fmt: skip
         end_ns = start_ns + int(rnd.lognormvariate(4.5, 0.4) * 1_000_000)  # ~90 ms
         span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns
@@ -235,8 +236,8 @@ class TraceFactory:
         span.trace_id, span.span_id, span.parent_span_id = trace_id, self._id(8), parent
         span.kind, span.name = Span.SPAN_KIND_INTERNAL, f"execute_tool {tool}"
         span.attributes.extend([
-            _kv("gen_ai.operation.name", "execute_tool"), _kv("gen_ai.tool.name", tool),
-            _kv("gen_ai.tool.call.id", f"call_{self._id(4).hex()}"),
+            kv("gen_ai.operation.name", "execute_tool"), kv("gen_ai.tool.name", tool),
+            kv("gen_ai.tool.call.id", f"call_{self._id(4).hex()}"),
         ])  # fmt: skip
         end_ns = start_ns + rnd.randrange(5, 300) * 1_000_000
         span.start_time_unix_nano, span.end_time_unix_nano = start_ns, end_ns

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from deploy.local import sysuser
@@ -22,11 +23,9 @@ POSTGRES_PROGRAMS = ("initdb", "pg_ctl", "postgres")
 # Debian's `prometheus` package ships both programs; no registry but Debian's is reachable.
 PROMETHEUS_PACKAGE = "prometheus"
 PROMETHEUS_PROGRAMS = ("prometheus", "promtool")
-PROMETHEUS_INSTALL_COMMAND = "apt-get update && apt-get install -y prometheus"
 # The explorer's browser tests drive Debian's Chromium (no browser build is downloaded).
 CHROMIUM_PACKAGE = "chromium"
 CHROMIUM_PROGRAMS = ("chromium", "chromium-browser")
-CHROMIUM_INSTALL_COMMAND = "apt-get update && apt-get install -y chromium"
 # invoke-rc.d asks this helper whether a package may start its service; 101 means "no".
 POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 
@@ -75,38 +74,28 @@ def find_redis_server() -> Path:
 def find_prometheus_bindir() -> Path:
     """Return the directory holding `prometheus` and `promtool`, installing Debian's package
     (without starting its service) when they are missing and this process is root."""
-    found = _prometheus_bindir()
-    if found is not None:
-        return found
-    if not sysuser.is_root():
-        raise MissingBinaryError(
-            f"prometheus and promtool not found: run `sudo sh -c '{PROMETHEUS_INSTALL_COMMAND}'`"
-        )
-    print(f"No Prometheus found: installing Debian's {PROMETHEUS_PACKAGE}", file=sys.stderr)
-    _apt_install_without_starting(PROMETHEUS_PACKAGE)
-    found = _prometheus_bindir()
-    if found is None:
-        raise MissingBinaryError(
-            f"`{PROMETHEUS_INSTALL_COMMAND}` ran but prometheus and promtool are still missing"
-        )
-    return found
+    return _find_or_install(PROMETHEUS_PACKAGE, _prometheus_bindir, "prometheus and promtool")
 
 
 def find_chromium() -> Path:
     """Return the Chromium executable, installing Debian's package when it is missing and this
     process is root."""
-    found = _chromium()
+    return _find_or_install(CHROMIUM_PACKAGE, _chromium, "chromium")
+
+
+def _find_or_install(package: str, find: Callable[[], Path | None], what: str) -> Path:
+    """What `find` returns, after installing Debian's `package` if it found nothing."""
+    found = find()
     if found is not None:
         return found
+    command = f"apt-get update && apt-get install -y {package}"
     if not sysuser.is_root():
-        raise MissingBinaryError(
-            f"chromium not found: run `sudo sh -c '{CHROMIUM_INSTALL_COMMAND}'`"
-        )
-    print(f"No Chromium found: installing Debian's {CHROMIUM_PACKAGE}", file=sys.stderr)
-    _apt_install_without_starting(CHROMIUM_PACKAGE)
-    found = _chromium()
+        raise MissingBinaryError(f"{what} not found: run `sudo sh -c '{command}'`")
+    print(f"{what} not found: installing Debian's {package}", file=sys.stderr)
+    _apt_install_without_starting(package)
+    found = find()
     if found is None:
-        raise MissingBinaryError(f"`{CHROMIUM_INSTALL_COMMAND}` ran but chromium is still missing")
+        raise MissingBinaryError(f"`{command}` ran but {what} still missing")
     return found
 
 

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ScopeSpans, Span, Status
 
-from deploy.devutils.workload import SEED_SHAPE, TraceFactory
+from deploy.devutils.workload import SEED_SHAPE, TraceFactory, kv
 
 SESSION_ID = "explorer-session-1"
 USER_ID = "explorer-user"
@@ -38,19 +37,6 @@ class Seed:
     background_traces: int
 
 
-def _kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
-    if isinstance(value, bool):
-        return KeyValue(key=key, value=AnyValue(bool_value=value))
-    if isinstance(value, int):
-        return KeyValue(key=key, value=AnyValue(int_value=value))
-    if isinstance(value, float):
-        return KeyValue(key=key, value=AnyValue(double_value=value))
-    if isinstance(value, list):
-        items = [AnyValue(string_value=item) for item in value]
-        return KeyValue(key=key, value=AnyValue(array_value=ArrayValue(values=items)))
-    return KeyValue(key=key, value=AnyValue(string_value=value))
-
-
 def _span(
     scope: ScopeSpans, trace_id: str, span_id: int, parent: int | None, name: str,
     start_ns: int, duration_ms: float, kind: int = Span.SPAN_KIND_INTERNAL,
@@ -71,26 +57,26 @@ def _chat(
 ) -> None:  # fmt: skip
     span.kind = Span.SPAN_KIND_CLIENT
     attributes = [
-        _kv("gen_ai.operation.name", "chat"), _kv("gen_ai.provider.name", "openai"),
-        _kv("gen_ai.request.model", model),
-        _kv("gen_ai.input.messages", json.dumps(messages)),
+        kv("gen_ai.operation.name", "chat"), kv("gen_ai.provider.name", "openai"),
+        kv("gen_ai.request.model", model),
+        kv("gen_ai.input.messages", json.dumps(messages)),
     ]  # fmt: skip
     if output is not None:
         attributes += [
-            _kv("gen_ai.response.model", model),
-            _kv("gen_ai.response.finish_reasons", ["stop"]),
-            _kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
+            kv("gen_ai.response.model", model),
+            kv("gen_ai.response.finish_reasons", ["stop"]),
+            kv("gen_ai.output.messages", json.dumps([{"role": "assistant", "parts": [
                 {"type": "text", "content": output}], "finish_reason": "stop"}])),
         ]  # fmt: skip
     if usage is not None:
         attributes += [
-            _kv("gen_ai.usage.input_tokens", usage[0]),
-            _kv("gen_ai.usage.output_tokens", usage[1]),
+            kv("gen_ai.usage.input_tokens", usage[0]),
+            kv("gen_ai.usage.output_tokens", usage[1]),
         ]
     if ttft_seconds is not None:
         attributes += [
-            _kv("gen_ai.request.stream", True),
-            _kv("gen_ai.response.time_to_first_chunk", ttft_seconds),
+            kv("gen_ai.request.stream", True),
+            kv("gen_ai.response.time_to_first_chunk", ttft_seconds),
         ]
     span.attributes.extend(attributes)
 
@@ -103,7 +89,7 @@ def _request(service: str) -> tuple[ExportTraceServiceRequest, ScopeSpans]:
     request = ExportTraceServiceRequest()
     resource_spans = request.resource_spans.add()
     resource_spans.resource.attributes.extend(
-        [_kv("service.name", service), _kv("deployment.environment.name", "production")]
+        [kv("service.name", service), kv("deployment.environment.name", "production")]
     )
     scope = resource_spans.scope_spans.add()
     scope.scope.name = "tests.e2e.explorer"
@@ -118,14 +104,14 @@ def session_requests(start_ns: int) -> Iterator[ExportTraceServiceRequest]:
         at = start_ns + (turn - 1) * 60_000 * MS
         name = NAME_PROBE if turn == 2 else f"turn {turn}"
         root = _span(scope, trace_id, 1, None, name, at, 2400, Span.SPAN_KIND_SERVER)
-        root.attributes.extend([_kv("session.id", SESSION_ID), _kv("user.id", USER_ID)])
+        root.attributes.extend([kv("session.id", SESSION_ID), kv("user.id", USER_ID)])
         if turn == 1:
             ask = _text("user", "Where is my order 1042?")
             call = _span(scope, trace_id, 2, 1, f"chat {SESSION_MODEL}", at + 5 * MS, 900)
             _chat(call, SESSION_MODEL, [system, ask], "Let me look that up.", (310, 24), 0.21)
             tool = _span(scope, trace_id, 3, 1, "execute_tool lookup_order", at + 910 * MS, 150)
-            tool.attributes.extend([_kv("gen_ai.operation.name", "execute_tool"),
-                                    _kv("gen_ai.tool.name", "lookup_order")])  # fmt: skip
+            tool.attributes.extend([kv("gen_ai.operation.name", "execute_tool"),
+                                    kv("gen_ai.tool.name", "lookup_order")])  # fmt: skip
             history = [system, ask, {"role": "assistant", "parts": [{
                 "type": "tool_call", "id": "call_1", "name": "lookup_order",
                 "arguments": {"order_id": 1042}}]},
@@ -145,7 +131,7 @@ def session_requests(start_ns: int) -> Iterator[ExportTraceServiceRequest]:
             _chat(failed, SESSION_MODEL, [system, ask], None, None)
             failed.status.code = Status.STATUS_CODE_ERROR
             failed.status.message = "Rate limit reached for requests"
-            failed.attributes.append(_kv("error.type", "429"))
+            failed.attributes.append(kv("error.type", "429"))
             retry = _span(scope, trace_id, 3, 1, f"chat {SESSION_MODEL}", at + 600 * MS, 1100)
             _chat(retry, SESSION_MODEL, [system, ask], "Order 1043 is cancelled.", (290, 12))
         yield request
@@ -178,7 +164,7 @@ def big_trace_requests(
                       (len(prompt) // 4, 3))  # fmt: skip
             else:
                 span = _span(scope, BIG_TRACE_ID, span_id, step_id, "execute_tool store", at, 4)
-                span.attributes.append(_kv("gen_ai.operation.name", "execute_tool"))
+                span.attributes.append(kv("gen_ai.operation.name", "execute_tool"))
             span_id += 1
             sent += 1
     assert span_id - 1 == BIG_TRACE_SPANS

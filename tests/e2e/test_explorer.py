@@ -21,36 +21,15 @@ import pytest
 
 from deploy.local.binaries import find_chromium
 from tests.e2e import explorer_seed
+from tests.e2e.npm import npm_ci, require_tool
 from tests.e2e.otlp_load import post
 from tests.e2e.services import ROOT, Stack, build_stack
 from tests.e2e.test_front_door import PEPPER, create_key
 from tests.e2e.test_sdk_roundtrip import get_json, wait_for_trace
 
 BROWSER_PROJECT = ROOT / "tests" / "browser"
-# npm writes this last: its presence means a complete install.
-INSTALLED_MARKER = BROWSER_PROJECT / "node_modules" / ".package-lock.json"
+NEEDED_FOR = "the explorer's browser test"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "explorer"
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"`{name}` is not on PATH: the explorer's browser test needs node and npm")
-    return path
-
-
-def install_driver() -> None:
-    """`npm ci` into tests/browser unless a complete install is there already."""
-    if INSTALLED_MARKER.exists():
-        return
-    result = subprocess.run(
-        [tool("npm"), "ci", "--no-audit", "--no-fund"], cwd=BROWSER_PROJECT, capture_output=True,
-        text=True, timeout=600, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        pytest.fail(
-            f"npm ci failed in {BROWSER_PROJECT}:\n{result.stdout[-2000:]}{result.stderr[-3000:]}"
-        )
 
 
 @pytest.fixture
@@ -87,7 +66,7 @@ def seed(stack: Stack, key: str) -> None:
 
 
 def test_explorer_in_a_browser(keyed_stack: Stack) -> None:
-    install_driver()
+    npm_ci(BROWSER_PROJECT, NEEDED_FOR)
     chromium = find_chromium()
     key = create_key(keyed_stack, "--scopes", "ingest,read")["api key"]
     seed(keyed_stack, key)
@@ -110,7 +89,8 @@ def test_explorer_in_a_browser(keyed_stack: Stack) -> None:
         }),
     }  # fmt: skip
     run = subprocess.run(
-        [tool("node"), "explorer.mjs"], cwd=BROWSER_PROJECT, env=env, capture_output=True,
+        [require_tool("node", NEEDED_FOR), "explorer.mjs"], cwd=BROWSER_PROJECT, env=env,
+        capture_output=True,
         text=True, timeout=300, check=False,
     )  # fmt: skip
     print(run.stdout[-6000:])
