@@ -53,7 +53,11 @@ reliability: $(STAMP) ## Full reliability suite (longer loads, 10 min fuzz per t
 		exit $$status
 
 audit: $(STAMP) ## Check the installed dependencies for known vulnerabilities (pip-audit)
-	$(BIN)/pip-audit --progress-spinner off --skip-editable
+	@$(BIN)/pip-audit --progress-spinner off --skip-editable > $(VENV)/pip-audit.txt 2>&1; \
+		status=$$?; grep -v 'could not be audited' $(VENV)/pip-audit.txt; \
+		echo "pip-audit: $$(grep -c 'could not be audited' $(VENV)/pip-audit.txt) packages not found" \
+			"on the vulnerability service (list: $(VENV)/pip-audit.txt); exit $$status"; \
+		exit $$status
 
 lint: $(STAMP) ## Check style with ruff (lint and format)
 	$(BIN)/ruff check .

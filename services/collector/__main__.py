@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from services.collector.receive import Receiver
 from services.collector.redaction_metrics import RedactionCollector
 from services.collector.rest_ingest import RestIngest
 from services.collector.usage_feed import build_usage_feed
+from shared.background import cancel_and_wait
 from shared.db import open_pool
 from shared.errors import ConfigError
 from shared.log import configure_logging
@@ -46,6 +47,7 @@ from shared.metrics_http import build_metrics_app, start_site
 log = logging.getLogger("services.collector")
 
 _GRACE_SECONDS = 5.0
+_STARTUP_PRICES_SECONDS = 5.0
 
 
 async def serve(config: CollectorConfig) -> None:
@@ -66,8 +68,12 @@ async def serve(config: CollectorConfig) -> None:
         )  # fmt: skip
         stack.push_async_callback(pool.close)
         prices = PriceOverrideSource(pool, config.price_overrides_refresh_seconds)
-        await prices.refresh()  # best effort: the database may still be starting
+        # A bad pipeline file exits before anything waits for the database.
         pipelines, pipeline_file, rebuild = load_pipeline(config, metrics, prices)
+        # Best effort, and short: with the database still starting, calls are priced from the
+        # list prices until the watch below reads the overrides (re-pricing can correct them).
+        if await prices.refresh(connection_wait_seconds=_STARTUP_PRICES_SECONDS):
+            pipelines = rebuild()
         exporter = StreamExporter(
             client, config.stream, config.max_stream_entries, metrics.handoff_entries
         )
@@ -77,7 +83,7 @@ async def serve(config: CollectorConfig) -> None:
         receiver = Receiver(pipelines.spans, exporter, metrics, pipelines.logs, quota, usage_feed)
         if pipeline_file is not None:
             watch = asyncio.create_task(pipeline_file.watch(receiver), name="pipeline-file")
-            stack.push_async_callback(_cancel, watch)
+            stack.push_async_callback(cancel_and_wait, watch)
 
         async def swap_pipelines() -> None:
             try:
@@ -89,7 +95,7 @@ async def serve(config: CollectorConfig) -> None:
             log.info("pipeline rebuilt with new price overrides")
 
         price_watch = asyncio.create_task(prices.watch(swap_pipelines), name="price-overrides")
-        stack.push_async_callback(_cancel, price_watch)
+        stack.push_async_callback(cancel_and_wait, price_watch)
         projects = build_resolver(pool, config, metrics)
         inflight = InflightBytes(config.max_inflight_bytes, metrics.inflight_bytes)
         grpc_server, _ = build_server(
@@ -151,13 +157,6 @@ def load_pipeline(
         raise ConfigError(
             f"invalid COLLECTOR_PIPELINE_FILE {config.pipeline_file}: " + "; ".join(exc.problems)
         ) from exc
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel a background task and wait for it to end."""
-    task.cancel()
-    with suppress(asyncio.CancelledError):
-        await task
 
 
 def main() -> int:

@@ -36,9 +36,11 @@ class PriceOverrideSource:
         self._refresh_seconds = refresh_seconds
         self.current: Overrides = {}
 
-    async def load(self) -> Overrides:
-        """Read every project's overrides; rows the database holds are valid by its checks."""
-        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+    async def load(self, connection_wait_seconds: float | None = None) -> Overrides:
+        """Read every project's overrides; rows the database holds are valid by its checks.
+        `connection_wait_seconds` bounds the wait for a connection (default: the pool's)."""
+        pooled = self._pool.connection(connection_wait_seconds)
+        async with pooled as conn, conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(_SELECT)
             rows = await cur.fetchall()
         entries: dict[str, list[dict[str, Any]]] = {}
@@ -52,10 +54,10 @@ class PriceOverrideSource:
             return self.current
         return overrides
 
-    async def refresh(self) -> bool:
+    async def refresh(self, connection_wait_seconds: float | None = None) -> bool:
         """Read again; True when the overrides changed (the pipeline must be rebuilt)."""
         try:
-            loaded = await self.load()
+            loaded = await self.load(connection_wait_seconds)
         except (psycopg.Error, PoolTimeout, OSError) as exc:
             log.warning("price overrides not refreshed", extra={"error": type(exc).__name__})
             return False

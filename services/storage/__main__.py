@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ from services.storage.http import build_app
 from services.storage.ingest import Ingestor
 from services.storage.metrics import StorageMetrics
 from services.storage.migrations import apply_migrations
+from shared.background import cancel_and_wait
 from shared.config import redact_url
 from shared.db import open_pool
 from shared.errors import ConfigError
@@ -75,9 +75,7 @@ async def serve(config: StorageConfig) -> None:
         )
         ingestor.stop()
         housekeeper.stop()
-        housekeeping.cancel()  # retention commits batch by batch: safe to interrupt
-        with contextlib.suppress(asyncio.CancelledError):
-            await housekeeping
+        await cancel_and_wait(housekeeping)  # retention commits batch by batch: safe to interrupt
         await task  # finishes the batch in hand; raises if the loop died
         log.info("storage stopped")
 

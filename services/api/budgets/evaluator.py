@@ -21,6 +21,7 @@ from services.api.budgets.spend import BudgetState, list_budgets, measure
 from services.api.budgets.webhook import Webhooks
 from services.api.config import ApiConfig
 from services.api.metrics import ApiMetrics
+from shared.background import cancel_and_wait
 
 log = logging.getLogger(__name__)
 Labels = tuple[str, str, str, str]
@@ -97,6 +98,4 @@ async def run_evaluator(
         try:
             yield evaluator
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
