@@ -259,8 +259,9 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--toast-compression", choices=("pglz", "lz4"), default="pglz",
-                        help="PostgreSQL's TOAST compression for the seeded database")  # fmt: skip
+    parser.add_argument("--toast-compression", choices=("pglz", "lz4"), default="lz4",
+                        help="TOAST compression of the seeded database (storage's default: "
+                             "lz4, STORAGE_TOAST_COMPRESSION)")  # fmt: skip
     parser.add_argument("--write-docs", action="store_true",
                         help="rewrite this benchmark's section of docs/benchmarks.md")  # fmt: skip
     args = parser.parse_args()

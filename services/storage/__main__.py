@@ -22,7 +22,7 @@ from services.storage.metrics import StorageMetrics
 from services.storage.migrations import apply_migrations
 from shared.background import cancel_and_wait
 from shared.config import redact_url
-from shared.db import open_pool
+from shared.db import open_pool, toast_compression
 from shared.errors import ConfigError
 from shared.log import configure_logging
 from shared.metrics_http import build_metrics_app, start_site
@@ -44,6 +44,7 @@ async def serve(config: StorageConfig) -> None:
         pool = await open_pool(
             config.database_url, config.db_pool_min_size, config.db_pool_max_size,
             application_name="llmobs-storage",
+            configure=toast_compression(config.toast_compression),
         )  # fmt: skip
         stack.push_async_callback(pool.close)
         client = redis.Redis.from_url(config.redis_url)

@@ -58,6 +58,8 @@ class StorageConfig:
     metrics_port: int = 9093
     db_pool_min_size: int = 1
     db_pool_max_size: int = 4
+    # How PostgreSQL compresses large values (messages, attributes) as they are written (ADR 0017).
+    toast_compression: str = "lz4"
     log_level: str = "INFO"
     migrate_on_start: bool = True
     # Mixed into API key hashes by the key commands; the collector and API use the same value.
@@ -91,6 +93,7 @@ def load_config(environ: Mapping[str, str]) -> StorageConfig:
         metrics_port=env.integer("STORAGE_METRICS_PORT", 9093, maximum=65535),
         db_pool_min_size=env.integer("DB_POOL_MIN_SIZE", 1, minimum=1),
         db_pool_max_size=env.integer("DB_POOL_MAX_SIZE", 4, minimum=1),
+        toast_compression=env.choice("STORAGE_TOAST_COMPRESSION", "lz4", ("lz4", "pglz")),
         log_level=env.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         migrate_on_start=env.flag("STORAGE_MIGRATE_ON_START", True),
         key_pepper=env.text("LLMOBS_KEY_PEPPER", ""),

@@ -19,6 +19,7 @@ def test_defaults() -> None:
     )  # fmt: skip
     assert (config.housekeeping_interval_seconds, config.partition_ahead_days) == (3600, 3)
     assert config.consumer_max_idle_seconds == 3600
+    assert config.toast_compression == "lz4"
     assert partition_window(config).lookback_days == 30
 
 
@@ -34,8 +35,10 @@ def test_retention_from_the_environment() -> None:
 def test_every_bad_variable_is_named() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config({"RETENTION_SPANS_DAYS": "2", "RETENTION_ROLLUP_1M_DAYS": "x",
-                     "STORAGE_CONSUMER_MAX_IDLE_SECONDS": "5"})  # fmt: skip
+                     "STORAGE_CONSUMER_MAX_IDLE_SECONDS": "5",
+                     "STORAGE_TOAST_COMPRESSION": "zstd"})  # fmt: skip
     message = str(caught.value)
     assert "RETENTION_SPANS_DAYS=2 must be at least 4" in message
     assert "RETENTION_ROLLUP_1M_DAYS='x' is not an integer" in message
     assert "STORAGE_CONSUMER_MAX_IDLE_SECONDS=5 must be at least 60" in message
+    assert "STORAGE_TOAST_COMPRESSION='zstd' must be one of lz4, pglz" in message
