@@ -141,6 +141,7 @@ def _query(measure: str, source: str, window: Window, group_by: tuple[str, ...])
         bucket="%(from)s::timestamptz" if window.interval is None else "r.bucket_start",
         dimensions="".join(f'{ROLLUP_DIMENSIONS[key]} AS "{key}", ' for key in group_by),
         filters=ROLLUP_FILTERS, grouping=grouping,
+        group_columns=", ".join(["bucket_start", *(f'"{key}"' for key in group_by)]),
     )  # fmt: skip
 
 
