@@ -1,7 +1,7 @@
 -- p50/p95/p99 of duration and time to first token per bucket and group, read from the log-bucket
 -- histograms of the rollup level {level} (ADR 0005: nearest rank, within 2.44 percent). One row per
 -- bucket, group and metric; {relation} etc. are constants of analytics.py. Every group's ranks
--- come from one window pass over its merged histogram (a function call per group was ten times
+-- come from one window pass over its merged histogram (a function call per group was 3-5 times
 -- slower), with the rank rule of log_histogram_quantiles (migration 005).
 WITH histogram AS (
     SELECT {bucket} AS bucket_start, {dimensions} r.metric, r.bucket_idx,
