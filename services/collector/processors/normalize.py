@@ -53,20 +53,20 @@ def build(config: NormalizeConfig) -> Processor:
 def normalize_batch(spans: Sequence[Span], config: NormalizeConfig) -> list[Span]:
     """Normalise one batch; trace-level decisions use the spans of each trace in the batch."""
     calls = [extract_call(span, config.capture_content) for span in spans]
+    identities = [identity_of(span.attributes) for span in spans]
     traces: dict[tuple[str, str], list[int]] = {}
     for i, span in enumerate(spans):
         traces.setdefault((span.project_id, span.trace_id), []).append(i)
     for indexes in traces.values():
-        _settle_trace(spans, calls, indexes, config)
+        _settle_trace(spans, calls, identities, indexes, config)
     return [
-        _with_identity(span) if call is None else replace(span, llm=call)
-        for span, call in zip(spans, calls, strict=True)
+        _with_identity(span, identity) if call is None else replace(span, llm=call)
+        for span, call, identity in zip(spans, calls, identities, strict=True)
     ]
 
 
-def _with_identity(span: Span) -> Span:
+def _with_identity(span: Span, identity: Identity) -> Span:
     """A span that is no LLM call keeps the session, user and tags it states for its trace."""
-    identity = identity_of(span.attributes)
     if identity.session_id is None and identity.user_id is None and not identity.tags:
         return span
     return replace(
@@ -76,21 +76,25 @@ def _with_identity(span: Span) -> Span:
 
 
 def _settle_trace(
-    spans: Sequence[Span], calls: list[LLMCall | None], indexes: list[int], config: NormalizeConfig
-) -> None:
-    """Apply counting and identity propagation to one trace's calls, in place in `calls`."""
+    spans: Sequence[Span], calls: list[LLMCall | None], identities: Sequence[Identity],
+    indexes: list[int], config: NormalizeConfig,
+) -> None:  # fmt: skip
+    """Apply counting and identity propagation to one trace's calls, in place in `calls`;
+    `identities` are what each span of the batch states itself."""
     entries = [(i, spans[i], call) for i in indexes if (call := calls[i]) is not None]
     if not entries:
         return
     tree = TraceTree([spans[i] for i in indexes])
     settled = settle_counting([(span, call) for _, span, call in entries], tree)
-    identities: dict[str, Identity] = {
-        span_id: identity_of(span.attributes) for span_id, span in tree.by_id.items()
+    # By object: the tree keeps one span per id, the same objects as the batch's.
+    stated = {id(spans[i]): identities[i] for i in indexes}
+    by_span_id: dict[str, Identity] = {
+        span_id: stated[id(span)] for span_id, span in tree.by_id.items()
     }
-    fallback = trace_fallback(tree, identities) if config.propagate_trace_identity else None
+    fallback = trace_fallback(tree, by_span_id) if config.propagate_trace_identity else None
     for (i, span, _), call in zip(entries, settled, strict=True):
         if config.propagate_trace_identity:
-            calls[i] = apply_trace_identity(call, span, tree, identities, fallback)
+            calls[i] = apply_trace_identity(call, span, tree, by_span_id, fallback)
         else:
-            own = {span.span_id: identity_of(span.attributes)}
+            own = {span.span_id: identities[i]}
             calls[i] = apply_trace_identity(call, span, TraceTree([span]), own, None)

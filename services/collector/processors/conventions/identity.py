@@ -67,8 +67,18 @@ class Identity:
     tags_source: str | None = None
 
 
+# Most spans state none of these: one pass over their attribute names tells (the hot path).
+_PLAIN_KEYS = frozenset(
+    key for key in (*_SESSION_KEYS, *_USER_KEYS, *_TAG_KEYS, *_METADATA_JSON)
+    if not key.startswith("#")
+)  # fmt: skip
+_NONE = Identity()
+
+
 def identity_of(attributes: Attributes) -> Identity:
     """The session, user and tags a span's own attributes state."""
+    if _PLAIN_KEYS.isdisjoint(attributes):
+        return _NONE
     session, session_source = _first(attributes, _SESSION_KEYS)
     user, user_source = _first(attributes, _USER_KEYS)
     tags: list[str] = []
