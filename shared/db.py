@@ -44,21 +44,24 @@ async def open_pool(
 
 def toast_compression(method: str) -> Configure:
     """A `configure` that compresses the connection's large values (TOAST) with `method`,
-    falling back to PostgreSQL's default where the server was built without it."""
-    warned = False
+    falling back to PostgreSQL's default where the server was built without it (said once, and
+    not asked again of the pool's later connections)."""
+    statement = sql.SQL("SET default_toast_compression = {}").format(sql.Literal(method))
+    is_supported = True
 
     async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-        nonlocal warned
+        nonlocal is_supported
+        if not is_supported:
+            return
         try:
-            await conn.execute(
-                sql.SQL("SET default_toast_compression = {}").format(sql.Literal(method))
-            )
+            await conn.execute(statement)
         except psycopg.errors.InvalidParameterValue:
-            if not warned:
-                warned = True
-                log.warning(
-                    "TOAST compression not supported by the server; using its default",
-                    extra={"wanted": method, "used": DEFAULT_TOAST_COMPRESSION},
-                )
+            if not is_supported:  # connections configured concurrently: the first one says it
+                return
+            is_supported = False
+            log.warning(
+                "TOAST compression not supported by the server; using its default",
+                extra={"wanted": method, "used": DEFAULT_TOAST_COMPRESSION},
+            )
 
     return configure

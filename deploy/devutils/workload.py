@@ -117,6 +117,17 @@ def kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=value))
 
 
+def text_of(rng: random.Random, size: int) -> str:
+    """About `size` characters of message-like words drawn by `rng`."""
+    words: list[str] = []
+    length = 0
+    while length < size:
+        word = rng.choice(WORDS)
+        words.append(word)
+        length += len(word) + 1
+    return " ".join(words)
+
+
 class TraceFactory:
     """Builds traces from a seeded random source: the same seed, the same traffic."""
 
@@ -126,13 +137,7 @@ class TraceFactory:
         self._models = MODELS + self.shape.extra_models
 
     def _text(self, size: int) -> str:
-        words: list[str] = []
-        length = 0
-        while length < size:
-            word = self._random.choice(WORDS)
-            words.append(word)
-            length += len(word) + 1
-        return " ".join(words)
+        return text_of(self._random, size)
 
     def _id(self, size: int) -> bytes:
         return self._random.getrandbits(size * 8).to_bytes(size, "big") or b"\x01"

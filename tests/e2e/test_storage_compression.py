@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import string
 from pathlib import Path
 
 import psycopg
@@ -15,15 +14,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
+from deploy.devutils.workload import text_of
 from tests.e2e.services import build_stack
 from tests.e2e.test_sdk_roundtrip import wait_for_trace
-
-
-def prose(words: int, seed: int) -> str:
-    rng = random.Random(seed)
-    vocabulary = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 9)))
-                  for _ in range(400)]  # fmt: skip
-    return " ".join(rng.choice(vocabulary) for _ in range(words))
 
 
 def _send_long_chat(endpoint: str) -> str:
@@ -31,7 +24,8 @@ def _send_long_chat(endpoint: str) -> str:
     provider = TracerProvider(resource=Resource.create({"service.name": "long-prompts"}))
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     tracer = provider.get_tracer("tests.compression")
-    messages = [{"role": "user", "parts": [{"type": "text", "content": prose(6000, 1)}]}]
+    prompt = text_of(random.Random(1), 40_000)
+    messages = [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
     with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT) as span:
         span.set_attribute("gen_ai.operation.name", "chat")
         span.set_attribute("gen_ai.provider.name", "openai")

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 
 import pytest
 
+from deploy.devutils.workload import text_of
 from shared.db import open_pool, toast_compression
-from tests.e2e.test_storage_compression import prose
 
-LARGE = {"text": prose(6000, 2)}
+LARGE = {"text": text_of(random.Random(2), 40_000)}
 
 
 async def _stored_with(database_url: str, method: str) -> str | None:
-    pool = await open_pool(database_url, 1, 1, configure=toast_compression(method))
+    # Two connections, both configured before use: the fallback is said once for the pool.
+    pool = await open_pool(database_url, 2, 2, configure=toast_compression(method))
     try:
+        await pool.wait()
         async with pool.connection() as conn:
             await conn.execute("CREATE TABLE IF NOT EXISTS big (id int, body jsonb)")
             await conn.execute("INSERT INTO big VALUES (1, %s::jsonb)", (json.dumps(LARGE),))
