@@ -11,6 +11,7 @@ SEED_ARGS ?=
 BENCH_STAMP := $(VENV)/.installed-bench
 # Sizes of `make bench`: together about 20 minutes on a quiet 2-core machine.
 INGEST_SPANS ?= 30000
+OVERLOAD_SPANS ?= 100000
 FIXED_RATE ?= 1000
 SIDE_SPANS ?= 20000
 WRITER_SPANS ?= 200000
@@ -80,9 +81,10 @@ $(BENCH_STAMP): pyproject.toml
 
 bench: bench-ingest bench-phoenix bench-storage bench-query ## Run every benchmark below and rewrite docs/benchmarks.md (~20 min)
 
-bench-ingest: $(BENCH_STAMP) ## Ingest into the stack flat out (INGEST_SPANS) and at FIXED_RATE spans/s
+bench-ingest: $(BENCH_STAMP) ## Ingest into the stack flat out (INGEST_SPANS), at FIXED_RATE spans/s, and overloaded by 64 exporters
 	$(BIN)/python -m bench.ingest --spans $(INGEST_SPANS) --concurrency 8 --write-docs
 	$(BIN)/python -m bench.ingest --spans $(INGEST_SPANS) --rate $(FIXED_RATE) --concurrency 8 --write-docs
+	$(BIN)/python -m bench.ingest --spans $(OVERLOAD_SPANS) --concurrency 64 --write-docs
 
 bench-phoenix: $(BENCH_STAMP) ## The same load into LLM Observatory and Arize Phoenix (own venv under .bench/)
 	$(BIN)/python -m bench.side_by_side --spans $(SIDE_SPANS) --concurrency 8 --write-docs

@@ -6,6 +6,7 @@ rewrites its section of docs/benchmarks.md (one for flat out, one for a fixed ra
 
     .venv/bin/python -m bench.ingest --spans 100000 --concurrency 8          # saturation
     .venv/bin/python -m bench.ingest --spans 50000 --rate 5000               # fixed load
+    .venv/bin/python -m bench.ingest --spans 60000 --concurrency 64          # overload
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from bench.measure import Measurement, measure
 from bench.procstat import pid_from_file
 from bench.sut.observatory import Observatory
 from deploy.local.servers import start_postgres, start_redis, with_database
+
+
+DEFAULT_EXPORTERS = 8
 
 
 def freshness(database_url: str) -> tuple[float, float]:
@@ -83,6 +87,8 @@ def markdown(args: argparse.Namespace, result: Measurement, extra: dict[str, Any
     kind = f"fixed load, {args.rate:,.0f} spans/s" if args.rate else "flat out (saturation)"
     if args.collectors > 1:
         kind += f", {args.collectors} collector processes"
+    if args.concurrency != DEFAULT_EXPORTERS:
+        kind += f", {args.concurrency} exporters"
     per_service = ", ".join(
         f"{name} {result.cpu_seconds[name]:.1f} s / {result.peak_rss_mb[name]:.0f} MB"
         for name in result.cpu_seconds
@@ -113,7 +119,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--spans", type=int, default=50_000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=DEFAULT_EXPORTERS,
+                        help="concurrent exporters, half gRPC and half HTTP")  # fmt: skip
     parser.add_argument("--rate", type=float, default=None, help="spans/s; default: flat out")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -134,6 +141,8 @@ def main() -> None:
         section = "ingest-fixed" if args.rate else "ingest-saturation"
         if args.collectors > 1:
             section += f"-{args.collectors}-collectors"
+        if args.concurrency != DEFAULT_EXPORTERS:
+            section += f"-{args.concurrency}-exporters"
         report.write_section(section, markdown(args, result, extra))
         print(f"wrote {report.DOCS}")
 

@@ -30,6 +30,7 @@ from services.api.routes import ENDPOINTS, docs, health
 from services.api.routes.explorer import explorer_routes, load_assets
 from services.api.routing import add_endpoints
 from services.api.spec import MAX_REQUEST_LINE_BYTES
+from services.api.warmup import load_table_catalog
 from shared.cors import cors_middleware
 from shared.db import open_pool
 from shared.keystore import KeyStore
@@ -66,6 +67,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     pool = await open_pool(
         config.database_url, config.db_pool_min_size, config.db_pool_max_size,
         statement_timeout_ms=config.statement_timeout_ms, application_name="llmobs-api",
+        configure=load_table_catalog,
     )  # fmt: skip
     client = redis.Redis.from_url(config.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
     app[POOL] = pool

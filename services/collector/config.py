@@ -23,7 +23,7 @@ class CollectorConfig:
     max_stream_entries: int = 20000
     max_request_bytes: int = 16 * 1024 * 1024
     # Bytes of requests received and not yet answered (services/collector/admission.py).
-    max_inflight_bytes: int = 64 * 1024 * 1024
+    max_inflight_bytes: int = 32 * 1024 * 1024
     # Several collector processes may share the OTLP ports (SO_REUSEPORT); see ADR 0016.
     reuse_port: bool = False
     body_timeout_seconds: int = 30
@@ -66,7 +66,7 @@ def load_config(environ: Mapping[str, str]) -> CollectorConfig:
             "COLLECTOR_MAX_REQUEST_BYTES", 16 * 1024 * 1024, minimum=1024
         ),
         max_inflight_bytes=env.integer(
-            "COLLECTOR_MAX_INFLIGHT_BYTES", 64 * 1024 * 1024, minimum=1024
+            "COLLECTOR_MAX_INFLIGHT_BYTES", 32 * 1024 * 1024, minimum=1024
         ),
         reuse_port=env.flag("COLLECTOR_REUSE_PORT", False),
         body_timeout_seconds=env.integer("COLLECTOR_BODY_TIMEOUT_SECONDS", 30, minimum=1),

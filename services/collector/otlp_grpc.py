@@ -94,8 +94,9 @@ class ExportService:
                 context.invocation_metadata() or (), TRANSPORT
             )
             with self._inflight.reserve(len(body)):
-                request = parse_protobuf(body, signal.request_type)
-                outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
+                async with self._inflight.turn():
+                    request = parse_protobuf(body, signal.request_type)
+                    outcome = await signal.export(self._receiver, request, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             await abort_with(context, exc)

@@ -191,9 +191,10 @@ def export_handler(signal: OtlpSignal[Any]) -> Callable[[web.Request], Awaitable
             with app[INFLIGHT_KEY].reserve(request.content_length or 0) as held:
                 body = await read_body(request, app[MAX_BYTES_KEY], app[BODY_TIMEOUT_KEY])
                 held.grow_to(len(body))
-                parsed = parse_body(body, content_type, signal)
-                del body
-                outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
+                async with app[INFLIGHT_KEY].turn():
+                    parsed = parse_body(body, content_type, signal)
+                    del body
+                    outcome = await signal.export(app[RECEIVER_KEY], parsed, project_id, TRANSPORT)
         except ObservatoryError as exc:
             outcome_label = type(exc).__name__
             return error_response(exc, content_type)

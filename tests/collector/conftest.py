@@ -48,6 +48,7 @@ class CollectorUnderTest:
     metrics: CollectorMetrics
     pool: AsyncConnectionPool[Any]
     grpc_server: grpc.aio.Server
+    inflight: InflightBytes
 
     async def stop(self) -> None:
         """Stop the servers and close the clients, in reverse order of starting."""
@@ -100,7 +101,9 @@ async def start_collector(
         receiver, projects, metrics, "127.0.0.1", 0, config.max_request_bytes, inflight
     )
     await grpc_server.start()
-    return CollectorUnderTest(http, f"127.0.0.1:{port}", client, metrics, pool, grpc_server)
+    return CollectorUnderTest(
+        http, f"127.0.0.1:{port}", client, metrics, pool, grpc_server, inflight
+    )
 
 
 @pytest.fixture

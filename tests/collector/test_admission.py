@@ -1,5 +1,6 @@
 """Admission control: requests over the in-flight byte budget are refused at once (429 with
-Retry-After / RESOURCE_EXHAUSTED), every accepted span is queued, and the budget drains."""
+Retry-After / RESOURCE_EXHAUSTED), every accepted span is queued, and the budget drains;
+admitted requests are worked on one at a time, in the order they were admitted."""
 
 from __future__ import annotations
 
@@ -71,5 +72,55 @@ async def test_concurrent_requests_over_the_budget_are_refused_and_none_lost(
         queued = sum(len(batch.records) for batch in await stream_batches(collector))
         assert queued == accepted
         assert collector.metrics.registry.get_sample_value("collector_inflight_request_bytes") == 0
+    finally:
+        await collector.stop()
+
+
+async def test_turns_are_taken_one_at_a_time_first_come_first_served() -> None:
+    budget = InflightBytes(max_bytes=100)
+    order: list[int] = []
+    holders = 0
+
+    async def request(number: int) -> None:
+        nonlocal holders
+        async with budget.turn():
+            holders += 1
+            assert holders == 1, "two requests in their turn at once"
+            order.append(number)
+            await asyncio.sleep(0)  # a hand-off's await: another request must not start
+            holders -= 1
+
+    tasks = []
+    for number in range(6):
+        tasks.append(asyncio.create_task(request(number)))
+        await asyncio.sleep(0)  # admitted in this order
+    await asyncio.gather(*tasks)
+    assert order == list(range(6))
+
+
+async def test_an_admitted_request_waits_for_its_turn_holding_only_its_bytes(
+    redis_url: str, database_url: str
+) -> None:
+    collector = await start_collector(redis_url, database_url)
+    body = build_request(0, 50)
+    inflight_gauge = "collector_inflight_request_bytes"
+    try:
+        async with grpc.aio.insecure_channel(collector.grpc_target) as channel:
+            export = channel.unary_unary(METHOD)
+            async with collector.inflight.turn():  # another request is being worked on
+                call = asyncio.ensure_future(export(body))
+                for _ in range(500):
+                    if collector.metrics.registry.get_sample_value(inflight_gauge):
+                        break
+                    await asyncio.sleep(0.01)
+                assert collector.metrics.registry.get_sample_value(inflight_gauge) == len(body)
+                # It cannot be answered while the turn is held; give it the time to show it is.
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(call), 0.5)
+                assert await stream_batches(collector) == []  # not processed while waiting
+            await call
+        queued = sum(len(batch.records) for batch in await stream_batches(collector))
+        assert queued == 50
+        assert collector.metrics.registry.get_sample_value(inflight_gauge) == 0
     finally:
         await collector.stop()
