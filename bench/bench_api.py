@@ -8,6 +8,10 @@ again with the cache kept. Different trace and session ids are used in turn. Als
 seeding rate and bytes per span on disk. Usage:
 
     .venv/bin/python -m bench.bench_api --spans 1000000 --repeat 40 --write-docs
+
+With `--data-dir DIR` the PostgreSQL cluster lives in DIR and is kept: a later run with the same
+DIR applies new migrations and times the calls again without seeding (10 M spans take half an
+hour to seed on 2 cores); the seeding figures reported are those of the run that seeded.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import shlex
 import statistics
 import sys
@@ -158,21 +163,17 @@ def sizes(url: str) -> dict[str, float]:
 
 
 async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
-    """Seed, time, measure sizes; return everything for the report."""
-    with start_postgres(work / "pg", throwaway=True) as pg, \
+    """Seed (unless a kept cluster was seeded), time, measure sizes; return it all."""
+    kept = args.data_dir is not None
+    with start_postgres(args.data_dir or work / "pg", throwaway=not kept) as pg, \
             start_redis(work / "redis", throwaway=True) as rds:  # fmt: skip
-        with psycopg.connect(pg.url, autocommit=True) as conn:
-            conn.execute("CREATE DATABASE bench")
-            # Columns without their own setting compress with the session's default.
-            conn.execute(sql.SQL("ALTER DATABASE bench SET default_toast_compression = {}")
-                         .format(sql.Literal(args.toast_compression)))  # fmt: skip
         url = with_database(pg.url, "bench")
-        apply_migrations(url)
-        inserted, seed_seconds = await seed_scale.seed(url, args.spans, days=args.days)
-        print(f"seeded {inserted:,} spans in {seed_seconds:.0f} s"
-              f" ({inserted / seed_seconds:,.0f} spans/s)", flush=True)  # fmt: skip
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")  # as autovacuum would have by now on a live server
+        record = (args.data_dir / SEED_RECORD) if kept else work / SEED_RECORD
+        if not record.exists():
+            create_database(pg.url, url, args.toast_compression)
+            record.write_text(json.dumps(await _seed(url, args)))
+        apply_migrations(url)  # a kept database gets the migrations added since it was seeded
+        inserted, seed_seconds = json.loads(record.read_text())
         trace_ids, session_ids, model, user = sample_ids(url, 50)
         config = ApiConfig(database_url=url, redis_url=rds.url, dev_mode=True,
                            rate_limit_requests=0, log_level="WARNING")  # fmt: skip
@@ -181,6 +182,29 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         versions = report.server_versions(url, rds.url)
         return {"inserted": inserted, "seed_seconds": seed_seconds, "timings": timings,
                 "queries": all_queries, "sizes": sizes(url), "versions": versions}  # fmt: skip
+
+
+SEED_RECORD = "bench-seed.json"
+
+
+def create_database(server_url: str, url: str, toast_compression: str) -> None:
+    """Create the database (dropping one a failed run left) with the chosen TOAST compression."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS bench")
+        conn.execute("CREATE DATABASE bench")
+        # Columns without their own setting compress with the session's default.
+        conn.execute(sql.SQL("ALTER DATABASE bench SET default_toast_compression = {}")
+                     .format(sql.Literal(toast_compression)))  # fmt: skip
+    apply_migrations(url)
+
+
+async def _seed(url: str, args: argparse.Namespace) -> tuple[int, float]:
+    inserted, seed_seconds = await seed_scale.seed(url, args.spans, days=args.days)
+    print(f"seeded {inserted:,} spans in {seed_seconds:.0f} s"
+          f" ({inserted / seed_seconds:,.0f} spans/s)", flush=True)  # fmt: skip
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")  # as autovacuum would have by now on a live server
+    return inserted, seed_seconds
 
 
 def rows(result: dict[str, object]) -> list[list[str]]:
@@ -258,6 +282,12 @@ def main() -> None:
     parser.add_argument("--toast-compression", choices=("pglz", "lz4"), default="lz4",
                         help="TOAST compression of the seeded database (storage's default: "
                              "lz4, STORAGE_TOAST_COMPRESSION)")  # fmt: skip
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the PostgreSQL cluster here; seeded once, reused after",
+    )
     parser.add_argument("--write-docs", action="store_true",
                         help="rewrite this benchmark's section of docs/benchmarks.md")  # fmt: skip
     args = parser.parse_args()
