@@ -27,7 +27,6 @@ from bench.procstat import pid_from_file
 from bench.sut.observatory import Observatory
 from deploy.local.servers import start_postgres, start_redis, with_database
 
-
 DEFAULT_EXPORTERS = 8
 
 

@@ -6,7 +6,7 @@
 
 BEGIN;
 
-TRUNCATE spans, traces, metric_points, log_records;
+TRUNCATE spans, traces, trace_counts_1h, metric_points, log_records;
 DELETE FROM projects WHERE project_id <> 'default';
 INSERT INTO projects (project_id, name) VALUES ('default', 'Default project')
 ON CONFLICT (project_id) DO NOTHING;

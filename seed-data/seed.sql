@@ -203,9 +203,19 @@ JOIN jsonb_to_recordset($json$[
                     attributes jsonb, llm jsonb)
 ON s.trace = t.trace;
 
--- Replace earlier copies of these traces rather than add to them.
+-- Replace earlier copies of these traces rather than add to them (taking them off the hourly
+-- trace counts as storage's retention does).
 DELETE FROM spans WHERE project_id = 'default' AND trace_id IN (SELECT trace_id FROM seed_spans);
-DELETE FROM traces WHERE project_id = 'default' AND trace_id IN (SELECT trace_id FROM seed_spans);
+WITH gone AS (
+    DELETE FROM traces
+    WHERE project_id = 'default' AND trace_id IN (SELECT trace_id FROM seed_spans)
+    RETURNING project_id, counted_hour
+)
+UPDATE trace_counts_1h c SET trace_count = c.trace_count - g.traces
+FROM (SELECT project_id, counted_hour, count(*) AS traces FROM gone
+      GROUP BY project_id, counted_hour) g
+WHERE c.project_id = g.project_id AND c.bucket_start = g.counted_hour;
+DELETE FROM trace_counts_1h WHERE trace_count <= 0;
 
 INSERT INTO spans (
     project_id, trace_id, span_id, parent_span_id, name, kind, start_time, end_time,
@@ -276,7 +286,7 @@ FROM seed_spans;
 -- One row per trace, folded from its spans by the same rules as storage's writer.
 INSERT INTO traces (project_id, trace_id, start_time, end_time, root_span_id, root_name,
                     service_name, span_count, error_count, llm_call_count, input_tokens,
-                    output_tokens, cost_usd, session_id, user_id)
+                    output_tokens, cost_usd, session_id, user_id, counted_hour)
 SELECT project_id, trace_id, min(start_time), max(end_time),
        (array_agg(span_id) FILTER (WHERE parent_span_id IS NULL))[1],
        (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
@@ -287,9 +297,17 @@ SELECT project_id, trace_id, min(start_time), max(end_time),
        coalesce(sum(input_tokens) FILTER (WHERE llm_is_counted), 0),
        coalesce(sum(output_tokens) FILTER (WHERE llm_is_counted), 0),
        coalesce(sum(cost_usd) FILTER (WHERE llm_is_counted), 0),
-       min(session_id), min(user_id)
+       min(session_id), min(user_id),
+       date_bin('1 hour', min(start_time), TIMESTAMPTZ '2000-01-01 00:00:00+00')
 FROM spans
 WHERE project_id = 'default' AND trace_id IN (SELECT trace_id FROM seed_spans)
 GROUP BY project_id, trace_id;
+
+-- Each trace counted in the hour it starts in, as storage's writer counts it.
+INSERT INTO trace_counts_1h AS c (project_id, bucket_start, trace_count)
+SELECT project_id, counted_hour, count(*) FROM traces
+WHERE project_id = 'default' AND trace_id IN (SELECT trace_id FROM seed_spans)
+GROUP BY project_id, counted_hour
+ON CONFLICT (project_id, bucket_start) DO UPDATE SET trace_count = c.trace_count + excluded.trace_count;
 
 COMMIT;

@@ -16,6 +16,8 @@ from services.storage.columns import NANOS_TO_TIMESTAMP
 from services.storage.partitions import PartitionWindow, day_of_nanos, ensure_partitions
 from services.storage.rollups import CAPTURE_NEW_CALLS, CREATE_NEW_CALLS, fold_new_calls
 from services.storage.rows import STAGING_COLUMNS
+from services.storage.trace_counts import COUNT_TRACES, MOVED_TRACES, RECORD_MOVES
+from services.storage.trace_counts import ORIGIN as TRACE_ORIGIN
 
 Row = tuple[Any, ...]
 
@@ -47,7 +49,8 @@ _COPY = f"COPY spans_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
 _PASSTHROUGH = [c for c in STAGING_COLUMNS if not c.endswith("_unix_nano")]
 
 # Insert spans not yet stored (a redelivered batch inserts nothing), then fold exactly the rows
-# inserted now into their traces (and, on plain PostgreSQL, capture them for the rollups).
+# inserted now into their traces (and, on plain PostgreSQL, capture them for the rollups), and
+# count the traces created or moved in their hours (trace_counts.py).
 # Ordering by trace keeps lock order stable across consumers.
 _UPSERT_TEMPLATE = f"""
 WITH inserted AS (
@@ -73,7 +76,7 @@ WITH inserted AS (
 ),{{capture}} folded AS (
 INSERT INTO traces AS t (project_id, trace_id, start_time, end_time, root_span_id, root_name,
                          service_name, span_count, error_count, llm_call_count, input_tokens,
-                         output_tokens, cost_usd, session_id, user_id)
+                         output_tokens, cost_usd, session_id, user_id, counted_hour)
 SELECT project_id, trace_id, min(start_time), max(end_time),
        (array_agg(span_id) FILTER (WHERE parent_span_id IS NULL))[1],
        (array_agg(name) FILTER (WHERE parent_span_id IS NULL))[1],
@@ -84,7 +87,7 @@ SELECT project_id, trace_id, min(start_time), max(end_time),
        coalesce(sum(input_tokens) FILTER (WHERE llm_is_counted), 0),
        coalesce(sum(output_tokens) FILTER (WHERE llm_is_counted), 0),
        coalesce(sum(cost_usd) FILTER (WHERE llm_is_counted), 0),
-       min(session_id), min(user_id)
+       min(session_id), min(user_id), date_bin('1 hour', min(start_time), {TRACE_ORIGIN})
 FROM inserted
 GROUP BY project_id, trace_id
 ORDER BY project_id, trace_id
@@ -105,11 +108,13 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
     user_id = coalesce(t.user_id, excluded.user_id),
     updated_at = now()
 RETURNING project_id, trace_id, session_id IS NOT NULL OR user_id IS NOT NULL AS has_identity,
-          xmax = 0 AS is_created
-)
+          xmax = 0 AS is_created, counted_hour,
+          date_bin('1 hour', start_time, {TRACE_ORIGIN}) AS start_hour
+),{COUNT_TRACES}
 SELECT (SELECT count(*) FROM inserted),
        (SELECT coalesce(json_agg(json_build_array(project_id, trace_id, is_lacking, brings)), '[]')
-        FROM ({{backfill}}) c)
+        FROM ({{backfill}}) c),
+       ({MOVED_TRACES.strip()})
 """
 
 
@@ -246,7 +251,11 @@ async def _write_spans(
     lacking = {(project, trace) for project, trace in await cursor.fetchall()}
     await cursor.execute(_UPSERT[backend])
     row = await cursor.fetchone()
-    counted, candidates = row if row else (0, [])
+    counted, candidates, moved = row if row else (0, [], [])
+    if moved:  # counted in the hour they start in now (trace_counts.py)
+        await cursor.execute(
+            RECORD_MOVES, {"projects": [p for p, _ in moved], "traces": [t for _, t in moved]}
+        )
     backfill = [
         (project, trace)
         for project, trace, has_lacking_calls, brings_identity in candidates

@@ -9,7 +9,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from tests.api.conftest import api_config
 from tests.api.direct import RANGE, rows
-from tests.api.seed import seed
+from tests.api.seed import BASE_NS, seed
+from tests.storage.test_trace_counts import span
+from tests.storage.test_trace_counts import write as write_traces
 
 P = "project_id = 'default' AND llm_is_counted"
 MODEL = "coalesce(request_model, response_model, '')"
@@ -161,3 +163,32 @@ async def test_a_dead_redis_still_answers(database_url: str) -> None:
                 assert response.status == 200, url
         errors = app[METRICS].registry.get_sample_value("api_cache_errors_total")
         assert errors is not None and errors >= 1
+
+
+# One trace every 7 minutes from 2026-11-20T00:00Z for five hours.
+EVERY_7_MINUTES = [[span("default", n, 0, None, BASE_NS + n * 7 * 60 * 10**9)] for n in range(43)]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-11-20T00:00:00Z", "2026-11-20T05:00:00Z"),  # whole hours only
+        ("2026-11-20T00:17:00Z", "2026-11-20T04:42:10Z"),  # partial hours at both ends
+        ("2026-11-20T01:10:00Z", "2026-11-20T01:50:00Z"),  # inside one hour
+        ("2026-11-20T01:10:00Z", "2026-11-20T02:20:00Z"),  # two partial hours, none whole
+        ("2026-11-20T02:00:00Z", "2026-11-20T02:14:00.5Z"),  # from a whole hour, to inside it
+        ("2026-11-20T02:30:00Z", "2026-11-20T04:00:00Z"),  # to a whole hour
+    ],
+)
+async def test_stats_count_the_traces_started_in_any_range(
+    api: TestClient, database_url: str, start: str, end: str
+) -> None:
+    await write_traces(database_url, EVERY_7_MINUTES)
+    stats = await (await api.get(f"/v1/stats?from={start}&to={end}")).json()
+    ((traces,),) = rows(
+        database_url,
+        "SELECT count(*) FROM traces WHERE project_id = 'default'"
+        f" AND start_time >= '{start}' AND start_time < '{end}'",
+    )
+    assert traces > 0
+    assert stats["trace_count"] == traces

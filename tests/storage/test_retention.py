@@ -20,6 +20,7 @@ from shared.handoff import SIGNAL_LOGS, decode_entry, encode_batch
 from shared.log_record import LogRecord
 from shared.span import LLMCall, Span, Usage
 from tests.storage.test_rollups import refresh_if_timescale
+from tests.storage.test_trace_counts import COUNTS, RECOUNT
 from tests.storage.test_writer import records
 
 NOW = dt.datetime.now(dt.UTC)
@@ -113,6 +114,9 @@ async def test_retention_per_data_class_and_project(backend_url: str) -> None:
     assert ages_left(url, "spans", "start_time") == {("default", 20), ("default", 0),
                                                      ("p2", 0)}  # fmt: skip
     assert ages_left(url, "traces", "start_time") == ages_left(url, "spans", "start_time")
+    # The hourly trace counts lost exactly the deleted traces, and no hour is left empty.
+    assert fetch(url, COUNTS) == fetch(url, RECOUNT)
+    assert fetch(url, "SELECT count(*) FROM trace_counts_1h WHERE trace_count <= 0") == [(0,)]
     for relation, metric in (("usage", ""), ("latency_hist", "WHERE metric = 'duration'")):
         assert ages_left(url, f"{relation}_1m", "bucket_start", metric) == expected(
             {"default": (0.05,), "p2": (0.05,)}, "minute"
