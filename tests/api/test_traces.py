@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from aiohttp.test_utils import TestClient
 
+from shared.span import Span
+from tests.api.direct import rows
 from tests.storage.test_writer import make_span, write
 
 
@@ -55,6 +58,33 @@ async def test_trace_is_a_tree(api: TestClient, database_url: str) -> None:
     assert root["span_id"] == "00000000000000a1"
     assert [child["span_id"] for child in root["children"]] == ["00000000000000b2"]
     assert root["children"][0]["parent_span_id"] == "00000000000000a1"
+
+
+async def test_a_trace_across_days_and_batches_is_read_whole(
+    api: TestClient, database_url: str
+) -> None:
+    # Children stored first, a day apart; then the root, which starts before both: three day
+    # partitions, and the trace's bounds moved by each batch.
+    base_ns = (int(time.time()) - 5 * 86_400) * 10**9
+
+    def at(span_id: str, parent: str | None, days: int) -> Span:
+        start_ns = base_ns + days * 86_400 * 10**9
+        span = make_span(span_id, parent, 0)
+        return replace(span, trace_id=trace_id(9), start_time_unix_nano=start_ns,
+                       end_time_unix_nano=start_ns + 10**9)  # fmt: skip
+
+    for batch in ([at("00000000000000c3", "00000000000000a1", 2)],
+                  [at("00000000000000b2", "00000000000000a1", 1)],
+                  [at("00000000000000a1", None, 0)]):  # fmt: skip
+        await write(database_url, batch)
+    partitions = rows(database_url, "SELECT count(DISTINCT tableoid) FROM spans")
+    assert partitions == [(3,)]
+    body = await (await api.get(f"/v1/traces/{trace_id(9)}")).json()
+    assert body["span_count"] == 3
+    (tree_root,) = body["spans"]
+    assert [child["span_id"] for child in tree_root["children"]] == [
+        "00000000000000b2", "00000000000000c3",
+    ]  # fmt: skip
 
 
 async def test_cycle_of_parents_is_broken(api: TestClient, database_url: str) -> None:
