@@ -172,7 +172,9 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         if not record.exists():
             create_database(pg.url, url, args.toast_compression)
             record.write_text(json.dumps(await _seed(url, args)))
-        apply_migrations(url)  # a kept database gets the migrations added since it was seeded
+        if apply_migrations(url):  # a kept database gets the migrations added since it was seeded
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")  # as autovacuum would have after them
         inserted, seed_seconds = json.loads(record.read_text())
         trace_ids, session_ids, model, user = sample_ids(url, 50)
         config = ApiConfig(database_url=url, redis_url=rds.url, dev_mode=True,
