@@ -31,12 +31,12 @@ def test_bench_runs_every_part() -> None:
 @pytest.mark.parametrize("target", sorted(MODULES))
 def test_each_target_runs_its_module_and_writes_the_docs(target: str) -> None:
     commands = make("-n", target, "INGEST_SPANS=123", "SIDE_SPANS=456", "WRITER_SPANS=789",
-                    "QUERY_SPANS=1011")  # fmt: skip
+                    "QUERY_SPANS=1011", "OVERLOAD_SPANS=1213")  # fmt: skip
     runs = [line for line in commands.splitlines() if f"-m {MODULES[target]} " in line]
     assert runs, commands
     for line in runs:
         assert "--write-docs" in line
-        assert re.search(r"--spans (123|456|789|1011)\b", line), line
+        assert re.search(r"--spans (123|456|789|1011|1213)\b", line), line
 
 
 @pytest.mark.parametrize("module", sorted(MODULES.values()))

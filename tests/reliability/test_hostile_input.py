@@ -7,12 +7,14 @@ import collections
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import grpc
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
+from services.collector.config import CollectorConfig
 from tests.e2e.otlp_load import build_request, post
 from tests.e2e.services import Stack
 from tests.reliability.faults import start_stack, stream_lengths
@@ -35,6 +37,7 @@ GRPC_CLEAR = {
 # Resident memory the collector may reach while decoding the largest accepted bodies (16 MiB).
 MAX_RSS_MIB = 1024
 SLOW_LORIS_CONNECTIONS = 50
+SLOW_LORIS_DECLARED_BYTES = 1_000_000
 BODY_TIMEOUT_SECONDS = 3
 
 
@@ -142,17 +145,18 @@ def test_hostile_otlp_corpus(stack: Stack, transport: str, ledger: Ledger) -> No
 
 
 def test_slow_loris_uploads(stack: Stack, ledger: Ledger) -> None:
-    """Uploads that stall after their headers hold no worker: the collector keeps serving, and
-    drops each stalled upload once its body timeout passes (408)."""
+    """Uploads that stall after their headers hold no worker: the collector keeps serving, drops
+    each stalled upload once its body timeout passes (408), and refuses at once (429) those whose
+    declared length would take the in-flight budget past its bound."""
     host, port = stack.http_endpoint.removeprefix("http://").split(":")
     stalled = []
     for number in range(SLOW_LORIS_CONNECTIONS):
         sock = socket.create_connection((host, int(port)), timeout=5)
         sock.sendall(
             b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
-            b"application/x-protobuf\r\nContent-Length: 1000000\r\n\r\n"
-            + bytes([number % 256])
-            * 10
+            b"application/x-protobuf\r\nContent-Length: %d\r\n\r\n"
+            % SLOW_LORIS_DECLARED_BYTES
+            + bytes([number % 256]) * 10
         )
         stalled.append(sock)
     try:
@@ -192,4 +196,7 @@ def test_slow_loris_uploads(stack: Stack, ledger: Ledger) -> None:
     )
     assert status == 200
     assert closed == SLOW_LORIS_CONNECTIONS, "every stalled upload is answered and closed"
-    assert answers["408"] == SLOW_LORIS_CONNECTIONS, answers
+    budget = next(f.default for f in fields(CollectorConfig) if f.name == "max_inflight_bytes")
+    admitted = min(SLOW_LORIS_CONNECTIONS, int(budget) // SLOW_LORIS_DECLARED_BYTES)
+    expected = collections.Counter({"408": admitted, "429": SLOW_LORIS_CONNECTIONS - admitted})
+    assert answers == expected, answers
