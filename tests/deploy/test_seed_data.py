@@ -20,6 +20,19 @@ from tests.deploy.config_env import ROOT
 SEED = ROOT / "seed-data" / "seed.sql"
 RESET = ROOT / "seed-data" / "reset.sql"
 SEEDED_TRACES = 5
+# The writer's staging rows read back from stored spans (text, as COPY takes them).
+STAGING_TEXT = ", ".join(
+    "(extract(epoch FROM received_at) * 1000000000)::bigint::text"
+    if column == "received_unix_nano"
+    else f"{column}::text"
+    for column in STAGING_COLUMNS
+)
+TRACE_COUNTS = "SELECT * FROM trace_counts_1h WHERE trace_count <> 0 ORDER BY 1, 2"
+ROLLUPS = tuple(
+    f"{kind}_{level}"
+    for kind in ("usage", "latency_hist", "sampled_out")
+    for level in ("1m", "1h", "1d")
+)
 SEEDED_SPANS = 14
 AGENT_TRACE = "5eed0000000000000000000000000003"
 
@@ -67,21 +80,17 @@ async def test_seed_is_what_storage_itself_would_have_written(database_url: str)
     apply(database_url, SEED)
     seeded_spans = spans_without_stored_at(database_url)
     seeded_traces = traces_without_updated_at(database_url)
+    seeded_counts = rows(database_url, TRACE_COUNTS)
     # Read the spans back as the writer's staging rows (text, as COPY takes them), empty the
     # tables, and write the rows through storage's own writer.
-    columns = ", ".join(
-        "(extract(epoch FROM received_at) * 1000000000)::bigint::text"
-        if column == "received_unix_nano"
-        else f"{column}::text"
-        for column in STAGING_COLUMNS
-    )
-    staging = rows(database_url, f"SELECT {columns} FROM spans ORDER BY trace_id, span_id")
+    staging = rows(database_url, f"SELECT {STAGING_TEXT} FROM spans ORDER BY trace_id, span_id")
     apply(database_url, RESET)
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         written = await write_spans(conn, staging)
     assert written == SEEDED_SPANS
     assert spans_without_stored_at(database_url) == seeded_spans
     assert traces_without_updated_at(database_url) == seeded_traces
+    assert rows(database_url, TRACE_COUNTS) == seeded_counts
 
 
 def test_seed_runs_again_and_replaces_its_traces(database_url: str) -> None:
@@ -91,13 +100,21 @@ def test_seed_runs_again_and_replaces_its_traces(database_url: str) -> None:
     assert count(database_url, "spans") == SEEDED_SPANS
 
 
-def test_reset_empties_the_telemetry_and_keeps_the_default_project(database_url: str) -> None:
+async def test_reset_empties_the_telemetry_and_keeps_the_default_project(
+    database_url: str,
+) -> None:
     apply(database_url, SEED)
+    # Rows as storage's writer leaves them: spans, traces, hourly trace counts and rollups.
+    staging = rows(database_url, f"SELECT {STAGING_TEXT} FROM spans ORDER BY trace_id, span_id")
+    apply(database_url, RESET)
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await write_spans(conn, staging)
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("INSERT INTO projects (project_id, name) VALUES ('other', 'Other')")
+    assert count(database_url, "usage_1m") > 0 and count(database_url, "trace_counts_1h") > 0
     apply(database_url, RESET)
-    assert count(database_url, "spans") == 0
-    assert count(database_url, "traces") == 0
+    for table in ("spans", "traces", "trace_counts_1h", *ROLLUPS):
+        assert count(database_url, table) == 0, table
     assert rows(database_url, "SELECT project_id FROM projects") == [("default",)]
     assert count(database_url, "schema_migrations") > 0
 
