@@ -162,6 +162,10 @@ def sizes(url: str) -> dict[str, float]:
     }  # fmt: skip
 
 
+# In a kept cluster's directory: [spans seeded, seconds it took].
+SEED_RECORD = "bench-seed.json"
+
+
 async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
     """Seed (unless a kept cluster was seeded), time, measure sizes; return it all."""
     kept = args.data_dir is not None
@@ -169,12 +173,15 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
             start_redis(work / "redis", throwaway=True) as rds:  # fmt: skip
         url = with_database(pg.url, "bench")
         record = (args.data_dir / SEED_RECORD) if kept else work / SEED_RECORD
-        if not record.exists():
-            create_database(pg.url, url, args.toast_compression)
-            record.write_text(json.dumps(await _seed(url, args)))
-        if apply_migrations(url):  # a kept database gets the migrations added since it was seeded
+        is_seeded = record.exists()
+        if not is_seeded:
+            create_database(pg.url, args.toast_compression)
+        # A kept database gets the migrations added since it was seeded.
+        if apply_migrations(url) and is_seeded:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")  # as autovacuum would have after them
+        if not is_seeded:
+            record.write_text(json.dumps(await _seed(url, args)))
         inserted, seed_seconds = json.loads(record.read_text())
         trace_ids, session_ids, model, user = sample_ids(url, 50)
         config = ApiConfig(database_url=url, redis_url=rds.url, dev_mode=True,
@@ -186,10 +193,7 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
                 "queries": all_queries, "sizes": sizes(url), "versions": versions}  # fmt: skip
 
 
-SEED_RECORD = "bench-seed.json"
-
-
-def create_database(server_url: str, url: str, toast_compression: str) -> None:
+def create_database(server_url: str, toast_compression: str) -> None:
     """Create the database (dropping one a failed run left) with the chosen TOAST compression."""
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS bench")
@@ -197,7 +201,6 @@ def create_database(server_url: str, url: str, toast_compression: str) -> None:
         # Columns without their own setting compress with the session's default.
         conn.execute(sql.SQL("ALTER DATABASE bench SET default_toast_compression = {}")
                      .format(sql.Literal(toast_compression)))  # fmt: skip
-    apply_migrations(url)
 
 
 async def _seed(url: str, args: argparse.Namespace) -> tuple[int, float]:

@@ -27,13 +27,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from services.storage.backend import Backend, detect_backend
 from services.storage.repricing import Repricing, reprice_calls
+from services.storage.rollups import ORIGIN
 from shared.errors import BadInputError, NotFoundError, ObservatoryError
 from shared.pricing import GENAI_PRICES_VERSION, PriceOverride, build_resolver
 
 # pg_advisory_xact_lock(class, hashtext(project_id)): one run per project at a time.
 _LOCK_CLASS = 0x5250
 _FETCH_ROWS = 5000
-_ORIGIN = "'2000-01-01 00:00:00+00'"
 _LEVELS = {"1m": "1 minute", "1h": "1 hour", "1d": "1 day"}
 _DAY = dt.timedelta(days=1)
 
@@ -118,14 +118,14 @@ _ROLLUP_KEYS = "bucket_start, provider, model, operation, service_name, environm
 # The change of each rollup row: usage rows count stored calls; sampled_out rows what weighted
 # calls stand for beyond themselves (migration 009), so they change by (weight - 1) times as much.
 _USAGE_DELTAS = f"""
-SELECT date_bin('{{width}}', start_time, {_ORIGIN}) AS bucket_start, provider, model,
+SELECT date_bin('{{width}}', start_time, {ORIGIN}) AS bucket_start, provider, model,
        operation, service_name, environment, sum(cost_delta) AS cost_delta,
        sum(unpriced_delta) AS unpriced_delta
 FROM repriced_spans GROUP BY 1, 2, 3, 4, 5, 6
 HAVING sum(cost_delta) <> 0 OR sum(unpriced_delta) <> 0
 """
 _SAMPLED_OUT_DELTAS = f"""
-SELECT date_bin('{{width}}', start_time, {_ORIGIN}) AS bucket_start, provider, model,
+SELECT date_bin('{{width}}', start_time, {ORIGIN}) AS bucket_start, provider, model,
        operation, service_name, environment, sum(cost_delta * (sample_weight - 1)) AS cost_delta
 FROM repriced_spans WHERE sample_weight IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6
 HAVING sum(cost_delta * (sample_weight - 1)) <> 0

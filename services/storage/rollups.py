@@ -36,7 +36,8 @@ captured AS (
     RETURNING 1
 )"""
 
-_ORIGIN = "'2000-01-01 00:00:00+00'"
+# Where every bucket (rollup, re-pricing delta, hourly trace count) starts counting from.
+ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
 _KEYS = "bucket_start, project_id, provider, model, operation, service_name, environment"
 _LEVELS = {"1m": "1 minute", "1h": "1 hour", "1d": "1 day"}
 _ADDED = (
@@ -100,7 +101,7 @@ ON CONFLICT ({keys}) DO UPDATE SET
 """
 
 FOLDS: tuple[str, ...] = tuple(
-    template.format(level=level, width=width, origin=_ORIGIN, keys=_KEYS, merge=_MERGE)
+    template.format(level=level, width=width, origin=ORIGIN, keys=_KEYS, merge=_MERGE)
     for template in (_FOLD_USAGE, _FOLD_HISTOGRAM, _FOLD_SAMPLED_OUT)
     for level, width in _LEVELS.items()
 )

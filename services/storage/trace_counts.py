@@ -13,7 +13,7 @@ moves in turn, so every trace is counted once, in the hour it starts in.
 
 from __future__ import annotations
 
-ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # the rollups' origin (services/storage/rollups)
+from services.storage.rollups import ORIGIN
 
 # A data-modifying CTE for the writer's upsert, after `folded` (its RETURNING has is_created,
 # counted_hour and start_hour). Keys are sorted so that concurrent writers lock rows in order.

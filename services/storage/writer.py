@@ -14,10 +14,9 @@ from services.storage import log_records, metric_points
 from services.storage.backend import Backend, detect_backend
 from services.storage.columns import NANOS_TO_TIMESTAMP
 from services.storage.partitions import PartitionWindow, day_of_nanos, ensure_partitions
-from services.storage.rollups import CAPTURE_NEW_CALLS, CREATE_NEW_CALLS, fold_new_calls
+from services.storage.rollups import CAPTURE_NEW_CALLS, CREATE_NEW_CALLS, ORIGIN, fold_new_calls
 from services.storage.rows import STAGING_COLUMNS
 from services.storage.trace_counts import COUNT_TRACES, MOVED_TRACES, RECORD_MOVES
-from services.storage.trace_counts import ORIGIN as TRACE_ORIGIN
 
 Row = tuple[Any, ...]
 
@@ -87,7 +86,7 @@ SELECT project_id, trace_id, min(start_time), max(end_time),
        coalesce(sum(input_tokens) FILTER (WHERE llm_is_counted), 0),
        coalesce(sum(output_tokens) FILTER (WHERE llm_is_counted), 0),
        coalesce(sum(cost_usd) FILTER (WHERE llm_is_counted), 0),
-       min(session_id), min(user_id), date_bin('1 hour', min(start_time), {TRACE_ORIGIN})
+       min(session_id), min(user_id), date_bin('1 hour', min(start_time), {ORIGIN})
 FROM inserted
 GROUP BY project_id, trace_id
 ORDER BY project_id, trace_id
@@ -109,7 +108,7 @@ ON CONFLICT (project_id, trace_id) DO UPDATE SET
     updated_at = now()
 RETURNING project_id, trace_id, session_id IS NOT NULL OR user_id IS NOT NULL AS has_identity,
           xmax = 0 AS is_created, counted_hour,
-          date_bin('1 hour', start_time, {TRACE_ORIGIN}) AS start_hour
+          date_bin('1 hour', start_time, {ORIGIN}) AS start_hour
 ),{COUNT_TRACES}
 SELECT (SELECT count(*) FROM inserted),
        (SELECT coalesce(json_agg(json_build_array(project_id, trace_id, is_lacking, brings)), '[]')
